@@ -1,0 +1,54 @@
+import type { Context, Next } from 'koa'
+import { AppError } from '../errors.js'
+import { secretsEqual } from '../institutions/api-keys.js'
+import type { InstitutionKind, InstitutionRow } from '../institutions/institution.entity.js'
+import type { InstitutionService } from '../institutions/service.js'
+
+export type Caller =
+  | { kind: 'anonymous' }
+  | { kind: 'admin' }
+  | { kind: 'institution'; institution: InstitutionRow }
+
+/**
+ * Works out who is calling from `Authorization: Bearer …`: the admin token (compared in constant time)
+ * or an institution's API key (looked up by hash). A token that is neither is a 401, not "anonymous".
+ */
+export function authenticate(deps: { adminToken: string; institutions: InstitutionService }) {
+  return async (ctx: Context, next: Next) => {
+    const header = ctx.get('authorization')
+    let caller: Caller = { kind: 'anonymous' }
+    if (header) {
+      const m = /^Bearer\s+(\S{1,512})$/i.exec(header)
+      if (!m) throw new AppError('unauthorized', 'use Authorization: Bearer <token>')
+      if (secretsEqual(m[1], deps.adminToken)) caller = { kind: 'admin' }
+      else {
+        const institution = await deps.institutions.authenticate(m[1])
+        if (!institution) throw new AppError('unauthorized', 'the bearer token is not a valid API key or admin token')
+        caller = { kind: 'institution', institution }
+      }
+    }
+    ctx.state.caller = caller
+    return next()
+  }
+}
+
+export function callerOf(ctx: Context): Caller {
+  return ctx.state.caller as Caller
+}
+
+export function requireAdmin(ctx: Context): void {
+  const caller = callerOf(ctx)
+  if (caller.kind === 'anonymous') throw new AppError('unauthorized', 'this needs the admin token')
+  if (caller.kind !== 'admin') throw new AppError('forbidden', 'this needs the admin token, not an institution key')
+}
+
+/** The calling institution, optionally required to be of one of `kinds`. */
+export function requireInstitution(ctx: Context, kinds?: readonly InstitutionKind[]): InstitutionRow {
+  const caller = callerOf(ctx)
+  if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs an institution's API key")
+  if (caller.kind !== 'institution') throw new AppError('forbidden', "this needs an institution's API key, not the admin token")
+  if (kinds && !kinds.includes(caller.institution.kind)) {
+    throw new AppError('forbidden', `only a ${kinds.join(' or ')} may do this; the caller is a ${caller.institution.kind}`)
+  }
+  return caller.institution
+}

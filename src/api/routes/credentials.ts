@@ -1,0 +1,41 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { SignedCredentialSchema, UnsignedCredentialSchema } from '../../credentials/w3c.js'
+import { failures } from '../../verification/checks.js'
+import { verifyCredential, type SignedCredentialInput } from '../../verification/verify-credential.js'
+import { parseOrThrow } from '../../validation.js'
+import { requireInstitution } from '../auth.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+import { sendVerdict } from './verdict.js'
+
+const IssueRequest = z.strictObject({
+  credential: UnsignedCredentialSchema,
+  options: z.looseObject({}).optional(),
+})
+
+const VerifyCredentialRequest = z.strictObject({
+  verifiableCredential: SignedCredentialSchema,
+  options: z.looseObject({}).optional(),
+})
+
+export function credentialRoutes(deps: AppDeps): Router {
+  const router = new Router()
+
+  /** VC API: issue a credential signed by the calling institution's DID. */
+  router.post('/credentials/issue', async (ctx) => {
+    const issuer = requireInstitution(ctx)
+    const { credential } = parseOrThrow(IssueRequest, ctx.state.body)
+    const verifiableCredential = await deps.issuance.issue(issuer, credential)
+    json(ctx, 201, { verifiableCredential })
+  })
+
+  /** VC API: verify a credential; 200 when every check passes, else a 400 problem listing the checks. */
+  router.post('/credentials/verify', async (ctx) => {
+    const { verifiableCredential } = parseOrThrow(VerifyCredentialRequest, ctx.state.body)
+    const result = await verifyCredential(verifiableCredential as SignedCredentialInput, deps.verifyContext)
+    sendVerdict(ctx, result, 'credential', failures(result.checks))
+  })
+
+  return router
+}

@@ -1,0 +1,40 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { AppError } from '../../errors.js'
+import { JURISDICTION } from '../../credentials/identifiers.js'
+import { INSTITUTION_KINDS } from '../../institutions/institution.entity.js'
+import { toView } from '../../institutions/service.js'
+import { parseOrThrow } from '../../validation.js'
+import { callerOf, requireAdmin } from '../auth.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+
+const NewInstitution = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  kind: z.enum(INSTITUTION_KINDS as [string, ...string[]]),
+  jurisdiction: z.string().regex(JURISDICTION, 'must be an ISO 3166-2 code such as US-TX').optional(),
+})
+
+export function institutionRoutes(deps: AppDeps): Router {
+  const router = new Router()
+
+  router.post('/institutions', async (ctx) => {
+    requireAdmin(ctx)
+    const input = parseOrThrow(NewInstitution, ctx.state.body) as z.infer<typeof NewInstitution> & { kind: 'board' }
+    const { institution, apiKey } = await deps.institutions.create(input)
+    ctx.set('Location', `/institutions/${institution.id}`)
+    ctx.set('Cache-Control', 'no-store')
+    json(ctx, 201, { ...institution, apiKey })
+  })
+
+  router.get('/institutions/:id', async (ctx) => {
+    const caller = callerOf(ctx)
+    if (caller.kind === 'anonymous') throw new AppError('unauthorized', 'this needs an API key or the admin token')
+    if (caller.kind === 'institution' && caller.institution.id !== ctx.params.id) {
+      throw new AppError('forbidden', 'an institution may read only its own record')
+    }
+    json(ctx, 200, toView(await deps.institutions.get(ctx.params.id)))
+  })
+
+  return router
+}

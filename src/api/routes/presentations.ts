@@ -1,0 +1,32 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { failures } from '../../verification/checks.js'
+import { verifyPresentation, type SignedPresentationInput } from '../../verification/verify-presentation.js'
+import { parseOrThrow } from '../../validation.js'
+import type { AppDeps } from '../app.js'
+import { sendVerdict } from './verdict.js'
+
+const VerifyPresentationRequest = z.strictObject({
+  verifiablePresentation: z.union([
+    z.string().min(1).max(500_000),
+    z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(500_000) }) }),
+  ]),
+  options: z.looseObject({
+    // Without a challenge a captured presentation could be replayed, so both are required.
+    challenge: z.string().min(1).max(500),
+    domain: z.string().min(1).max(500),
+  }),
+})
+
+export function presentationRoutes(deps: AppDeps): Router {
+  const router = new Router()
+
+  /** VC API: verify a presentation bound to the verifier's challenge and domain, and every credential in it. */
+  router.post('/presentations/verify', async (ctx) => {
+    const { verifiablePresentation, options } = parseOrThrow(VerifyPresentationRequest, ctx.state.body)
+    const result = await verifyPresentation(verifiablePresentation as SignedPresentationInput, options, deps.verifyContext)
+    sendVerdict(ctx, result, 'presentation', failures(result.checks), { holder: result.holder })
+  })
+
+  return router
+}

@@ -1,0 +1,113 @@
+import path from 'node:path'
+import { z } from 'zod'
+
+/**
+ * Every setting medcred has, read once from the environment at start and validated.
+ * Modules never read `process.env`; they receive the parts of this object they need.
+ */
+export interface Config {
+  port: number
+  /** SQLite file, local chain state and generated secrets live here. */
+  dataDir: string
+  /** PostgreSQL connection URL; unset = SQLite file in dataDir. */
+  databaseUrl?: string
+  /** Base URL written into DID service endpoints and (later) status list URLs. */
+  publicUrl: string
+  /** Unset = generated once into dataDir (see secrets.ts). */
+  kmsSecretKey?: string
+  /** Unset = generated once into dataDir and its location printed at start. */
+  adminToken?: string
+  chain: ChainConfig
+  limits: LimitsConfig
+  /** Clock skew tolerated when checking JWT and credential dates, in seconds. */
+  clockSkewSeconds: number
+}
+
+export interface ChainConfig {
+  /** Unset = start a local anvil node whose state lives in dataDir. */
+  rpcUrl?: string
+  /** ERC-1056 registry address; required with rpcUrl, deployed by medcred on the local node. */
+  registry?: string
+  /** did:ethr network name; defaults to the chain id in hex (e.g. `0x7a69`). */
+  network?: string
+  chainId?: number
+  /** Hex private key of the account that pays gas for registry meta-transactions. Local node: its first dev account. */
+  operatorPrivateKey?: string
+  /** How long to wait for a transaction receipt before reporting the chain unavailable. */
+  txTimeoutMs: number
+}
+
+export interface LimitsConfig {
+  /** Largest accepted request body, in bytes. */
+  bodyBytes: number
+  /** Requests per client per minute (keyed by API key, else by address). */
+  ratePerMinute: number
+}
+
+const intFrom = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback)
+
+const hexKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a 32-byte hex private key')
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address')
+
+const EnvSchema = z
+  .object({
+    PORT: intFrom(3000, 0, 65535),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+    PUBLIC_URL: z.url().optional(),
+    KMS_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex characters (32 bytes)').optional(),
+    ADMIN_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
+    ETHR_RPC_URL: z.url().optional(),
+    ETHR_REGISTRY: address.optional(),
+    ETHR_NETWORK: z.string().regex(/^[a-zA-Z0-9:_-]+$/).optional(),
+    ETHR_CHAIN_ID: z.coerce.number().int().positive().optional(),
+    ETHR_OPERATOR_KEY: hexKey.optional(),
+    TX_TIMEOUT_MS: intFrom(30_000, 100),
+    BODY_LIMIT_BYTES: intFrom(256 * 1024, 1024),
+    RATE_LIMIT_PER_MINUTE: intFrom(600, 1),
+    CLOCK_SKEW_SECONDS: intFrom(60, 0, 300),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ETHR_RPC_URL && !env.ETHR_REGISTRY)
+      ctx.addIssue({ code: 'custom', path: ['ETHR_REGISTRY'], message: 'is required when ETHR_RPC_URL is set' })
+    if (env.ETHR_RPC_URL && !env.ETHR_OPERATOR_KEY)
+      ctx.addIssue({ code: 'custom', path: ['ETHR_OPERATOR_KEY'], message: 'is required when ETHR_RPC_URL is set' })
+    if (!env.ETHR_RPC_URL && env.ETHR_REGISTRY)
+      ctx.addIssue({ code: 'custom', path: ['ETHR_REGISTRY'], message: 'only makes sense with ETHR_RPC_URL' })
+  })
+
+/** Thrown at start when the environment does not describe a runnable service. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = EnvSchema.safeParse(cleaned)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
+  }
+  const e = parsed.data
+  return {
+    port: e.PORT,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    kmsSecretKey: e.KMS_SECRET_KEY,
+    adminToken: e.ADMIN_TOKEN,
+    chain: {
+      rpcUrl: e.ETHR_RPC_URL,
+      registry: e.ETHR_REGISTRY,
+      network: e.ETHR_NETWORK,
+      chainId: e.ETHR_CHAIN_ID,
+      operatorPrivateKey: e.ETHR_OPERATOR_KEY,
+      txTimeoutMs: e.TX_TIMEOUT_MS,
+    },
+    limits: { bodyBytes: e.BODY_LIMIT_BYTES, ratePerMinute: e.RATE_LIMIT_PER_MINUTE },
+    clockSkewSeconds: e.CLOCK_SKEW_SECONDS,
+  }
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod'
+
+export const VC_V1_CONTEXT = 'https://www.w3.org/2018/credentials/v1'
+export const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2'
+
+const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z' })
+const contextEntry = z.union([z.string().min(1), z.record(z.string(), z.unknown())])
+
+/** A credential as VC API clients send it to be issued: unsigned, VC 1.1 or 2.0 vocabulary. */
+export const UnsignedCredentialSchema = z
+  .looseObject({
+    '@context': z.union([z.string(), z.array(contextEntry).min(1)]).optional(),
+    id: z.string().min(1).max(300).optional(),
+    type: z.union([z.string().min(1), z.array(z.string().min(1).max(100)).min(1).max(10)]),
+    issuer: z.union([z.string(), z.looseObject({ id: z.string() })]).optional(),
+    issuanceDate: dateTime.optional(),
+    validFrom: dateTime.optional(),
+    expirationDate: dateTime.optional(),
+    validUntil: dateTime.optional(),
+    credentialSubject: z.looseObject({ id: z.string().max(300).optional() }),
+    credentialStatus: z.never({ error: 'is set by medcred, not by the caller' }).optional(),
+    proof: z.never({ error: 'an unsigned credential has no proof' }).optional(),
+  })
+
+export type UnsignedCredential = z.infer<typeof UnsignedCredentialSchema>
+
+/** A signed credential as verifiers receive it: a VC-JWT string, or its JSON form with `proof.jwt`. */
+export const SignedCredentialSchema = z.union([
+  z.string().min(1).max(100_000),
+  z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(100_000) }) }),
+])
+
+export function asArray<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v]
+}
+
+export function issuerId(issuer: UnsignedCredential['issuer']): string | undefined {
+  return typeof issuer === 'string' ? issuer : issuer?.id
+}
+
+/** Drops sub-second digits: JWT `nbf`/`exp` are whole seconds, so the JSON form must agree with them. */
+export function toSeconds(iso: string): string {
+  return new Date(Math.floor(Date.parse(iso) / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+}

@@ -1,0 +1,61 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { DataSource } from 'typeorm'
+import { Entities as veramoEntities, migrations as veramoMigrations } from '@veramo/data-store'
+import { medcredMigrations } from '../../migrations/index.js'
+import { InstitutionEntity } from '../institutions/institution.entity.js'
+import { IssuedCredentialEntity } from '../issuance/issued-credential.entity.js'
+
+export const medcredEntities = [InstitutionEntity, IssuedCredentialEntity]
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; unset = SQLite file `<dataDir>/medcred.sqlite`. */
+  databaseUrl?: string
+  dataDir: string
+}
+
+/** One DataSource for Veramo's tables and ours. Schema changes only through migrations. */
+export function createDataSource(opts: DatabaseOptions): DataSource {
+  const common = {
+    entities: [...veramoEntities, ...medcredEntities],
+    migrations: [...veramoMigrations, ...medcredMigrations],
+    migrationsRun: false,
+    synchronize: false,
+    logging: false as const,
+  }
+  if (opts.databaseUrl) {
+    return new DataSource({ type: 'postgres', url: opts.databaseUrl, ...common })
+  }
+  fs.mkdirSync(opts.dataDir, { recursive: true })
+  return new DataSource({
+    type: 'better-sqlite3',
+    database: path.join(opts.dataDir, 'medcred.sqlite'),
+    // WAL lets readers run beside the writer; busy_timeout waits for a lock rather than failing at once.
+    prepareDatabase: (db: { pragma(s: string): unknown }) => {
+      db.pragma('journal_mode = WAL')
+      db.pragma('busy_timeout = 5000')
+      db.pragma('foreign_keys = ON')
+    },
+    ...common,
+  })
+}
+
+/** Opens the database and brings its schema up to date. */
+export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
+  const ds = createDataSource(opts)
+  await ds.initialize()
+  try {
+    await ds.runMigrations({ transaction: 'each' })
+  } catch (e) {
+    await ds.destroy()
+    throw e
+  }
+  return ds
+}
+
+/** Where the database is, for logs (never prints a password). */
+export function describeDatabase(opts: DatabaseOptions): string {
+  if (!opts.databaseUrl) return `sqlite:${path.join(opts.dataDir, 'medcred.sqlite')}`
+  const url = new URL(opts.databaseUrl)
+  return `postgres://${url.host}${url.pathname}`
+}

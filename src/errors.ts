@@ -1,0 +1,45 @@
+/**
+ * Every error a client can see, in one map: a stable code (the last segment of the problem `type` URI),
+ * its HTTP status and a human title. Capabilities throw `AppError(code, detail)`; the HTTP edge turns it
+ * into RFC 9457 problem+json once (src/api/problem.ts). Never parse codes out of messages.
+ */
+export const PROBLEMS = {
+  'invalid-json': { status: 400, title: 'The request body is not valid JSON' },
+  'invalid-request': { status: 400, title: 'The request does not have the expected shape' },
+  'invalid-credential': { status: 422, title: 'The credential does not fit its type' },
+  'unsupported-media-type': { status: 415, title: 'Send the body as application/json' },
+  'body-too-large': { status: 413, title: 'The request body is too large' },
+  unauthorized: { status: 401, title: 'Authentication is required' },
+  forbidden: { status: 403, title: 'Not allowed for this caller' },
+  'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflicts with existing state' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  'verification-failed': { status: 400, title: 'Verification failed' },
+  'invalid-did': { status: 400, title: 'Not a valid DID' },
+  'did-not-found': { status: 404, title: 'DID not found' },
+  'did-method-not-supported': { status: 501, title: 'DID method not supported' },
+  'chain-unavailable': { status: 503, title: 'The chain cannot be reached now; retry later' },
+  internal: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ProblemCode = keyof typeof PROBLEMS
+
+export const PROBLEM_TYPE_BASE = 'https://medcred.dev/problems/'
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    /** Extra members of the problem object (e.g. `errors`, `checks`). */
+    readonly extra: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${detail}`, options)
+    this.name = 'AppError'
+  }
+
+  get status(): number {
+    return PROBLEMS[this.code].status
+  }
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto'
+import type { DataSource } from 'typeorm'
+import type { VerifiableCredential } from '@veramo/core'
+import type { MedcredAgent } from '../agent/agent.js'
+import { credentialDigest } from '../credentials/digest.js'
+import { knownTypeOf } from '../credentials/subject-schemas.js'
+import {
+  VC_V1_CONTEXT,
+  VC_V2_CONTEXT,
+  asArray,
+  issuerId,
+  toSeconds,
+  type UnsignedCredential,
+} from '../credentials/w3c.js'
+import { AppError } from '../errors.js'
+import type { InstitutionRow } from '../institutions/institution.entity.js'
+import { parseOrThrow } from '../validation.js'
+import { IssuedCredentialEntity, type IssuedCredentialRow } from './issued-credential.entity.js'
+
+export class IssuanceService {
+  constructor(private readonly deps: { db: DataSource; agent: MedcredAgent }) {}
+
+  /**
+   * Signs `input` as a VC-JWT with the institution's DID and stores it. Known types (licenses, patient
+   * identity, …) must fit their subject schema and may be issued only by the kinds of institution named
+   * for them; other types are signed as given.
+   */
+  async issue(issuer: InstitutionRow, input: UnsignedCredential): Promise<VerifiableCredential> {
+    const credential = this.prepare(issuer, input)
+    const repo = this.deps.db.getRepository(IssuedCredentialEntity)
+    if (await repo.existsBy({ id: credential.id as string })) {
+      throw new AppError('conflict', `a credential with id ${credential.id} was already issued`)
+    }
+    const vc = await this.deps.agent.createVerifiableCredential({
+      credential: credential as never,
+      proofFormat: 'jwt',
+      // did-jwt-vc moves a subject's `id` into `sub`; a subject holding only `id` would be left empty,
+      // which it refuses. Keeping the original fields then is the documented way out.
+      removeOriginalFields: !subjectHoldsOnlyId(credential),
+    })
+    const jwt = vc.proof.jwt as string
+    const types = asArray(vc.type as string | string[])
+    const row: IssuedCredentialRow = {
+      id: credential.id as string,
+      issuerInstitutionId: issuer.id,
+      issuerDid: issuer.did,
+      subjectDid: (credential.credentialSubject as { id?: string }).id ?? null,
+      type: types.filter((t) => t !== 'VerifiableCredential').at(-1) ?? 'VerifiableCredential',
+      jwt,
+      digest: credentialDigest(jwt),
+      issuedAt: credential.issuanceDate as string,
+      expiresAt: (credential.expirationDate as string | undefined) ?? null,
+    }
+    await repo.insert(row)
+    return vc
+  }
+
+  /** Normalises to the VC 1.1 form Veramo signs, and applies the issuing rules. */
+  private prepare(issuer: InstitutionRow, input: UnsignedCredential): Record<string, unknown> {
+    const { validFrom, validUntil, ...rest } = input
+    const contexts = asArray(input['@context']).filter((c) => c !== VC_V1_CONTEXT && c !== VC_V2_CONTEXT)
+    const types = asArray(input.type)
+    const claimedIssuer = issuerId(input.issuer)
+    if (claimedIssuer !== undefined && claimedIssuer !== issuer.did) {
+      throw new AppError('forbidden', `an institution may issue only as its own DID (${issuer.did}), not as ${claimedIssuer}`)
+    }
+    const issuanceDate = toSeconds(input.issuanceDate ?? validFrom ?? new Date().toISOString())
+    const expiration = input.expirationDate ?? validUntil
+    const credential: Record<string, unknown> = {
+      ...rest,
+      '@context': [VC_V1_CONTEXT, ...contexts],
+      id: input.id ?? `urn:uuid:${randomUUID()}`,
+      type: types.includes('VerifiableCredential') ? types : ['VerifiableCredential', ...types],
+      issuer: { id: issuer.did },
+      issuanceDate,
+      ...(expiration ? { expirationDate: toSeconds(expiration) } : {}),
+    }
+    if (expiration && Date.parse(expiration) <= Date.parse(issuanceDate)) {
+      throw new AppError('invalid-credential', 'credential.expirationDate: must be after issuanceDate', {
+        errors: [{ field: 'credential.expirationDate', message: 'must be after issuanceDate' }],
+      })
+    }
+    const known = knownTypeOf(types)
+    if (known) {
+      if (!known.spec.issuerKinds.includes(issuer.kind)) {
+        throw new AppError('forbidden', `a ${issuer.kind} may not issue ${known.name} (only: ${known.spec.issuerKinds.join(', ')})`)
+      }
+      credential.credentialSubject = parseOrThrow(known.spec.subject, input.credentialSubject, {
+        code: 'invalid-credential',
+        prefix: 'credential.credentialSubject',
+        what: `not a valid ${known.name}`,
+      })
+      if (known.spec.requiresExpiration && !expiration) {
+        throw new AppError('invalid-credential', `credential.expirationDate: a ${known.name} must have an expiration date`, {
+          errors: [{ field: 'credential.expirationDate', message: 'is required' }],
+        })
+      }
+      const subjectJurisdiction = (credential.credentialSubject as { jurisdiction?: string }).jurisdiction
+      if (known.spec.jurisdictionBound && issuer.jurisdiction && subjectJurisdiction !== issuer.jurisdiction) {
+        throw new AppError(
+          'forbidden',
+          `a board of ${issuer.jurisdiction} may not issue a ${known.name} for ${subjectJurisdiction}`,
+        )
+      }
+    }
+    return credential
+  }
+
+  async get(id: string): Promise<IssuedCredentialRow | undefined> {
+    return (await this.deps.db.getRepository(IssuedCredentialEntity).findOneBy({ id })) ?? undefined
+  }
+}
+
+function subjectHoldsOnlyId(credential: Record<string, unknown>): boolean {
+  const subject = credential.credentialSubject as Record<string, unknown>
+  return Object.keys(subject).every((k) => k === 'id')
+}

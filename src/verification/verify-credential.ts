@@ -1,0 +1,80 @@
+import { canonicalJson } from '../credentials/canonical.js'
+import { normalizeCredential } from 'did-jwt-vc'
+import type { DidResolver } from '../did/resolver.js'
+import { credentialDigest } from '../credentials/digest.js'
+import { knownTypeOf } from '../credentials/subject-schemas.js'
+import { asArray } from '../credentials/w3c.js'
+import { fail, pass, verdict, type Check, type Verdict } from './checks.js'
+import { checkDates } from './dates.js'
+import { verifyJwtProof } from './jwt-proof.js'
+
+export interface VerifyContext {
+  resolver: DidResolver
+  skewSeconds: number
+  /** Unix seconds; defaults to now. */
+  now?: number
+}
+
+export interface CredentialVerdict extends Verdict {
+  /** The credential as signed (from the JWT), when it could be decoded. */
+  credential?: Record<string, unknown>
+  jwt?: string
+  digest?: string
+}
+
+/** A credential as received: a VC-JWT string or its JSON form carrying `proof.jwt`. */
+export type SignedCredentialInput = string | { proof: { jwt: string } }
+
+const withoutProof = (o: Record<string, unknown>) => {
+  const { proof: _p, ...rest } = o
+  return rest
+}
+
+/**
+ * Verifies one credential in full: signature by an assertionMethod key of the issuer's DID (resolved from
+ * the chain), the JSON form matching its JWT, validity dates and, for known types, the subject schema.
+ */
+export async function verifyCredential(input: SignedCredentialInput, ctx: VerifyContext): Promise<CredentialVerdict> {
+  const jwt = typeof input === 'string' ? input : input.proof.jwt
+  const now = ctx.now ?? Math.floor(Date.now() / 1000)
+  const proof = await verifyJwtProof(jwt, {
+    resolver: ctx.resolver,
+    proofPurpose: 'assertionMethod',
+    names: { proof: 'proof', did: 'issuerDid' },
+  })
+  const checks: Check[] = [...proof.checks]
+  if (!proof.payload) return verdict(checks)
+
+  let credential: Record<string, unknown>
+  try {
+    if (typeof proof.payload.vc !== 'object' || proof.payload.vc === null) throw new Error('no vc claim')
+    credential = normalizeCredential(jwt) as unknown as Record<string, unknown>
+  } catch {
+    checks.push(fail('format', 'the JWT carries no verifiable credential (vc claim)'))
+    return verdict(checks)
+  }
+  checks.push(pass('format'))
+
+  if (typeof input !== 'string') {
+    const same = canonicalJson(withoutProof(input as Record<string, unknown>)) === canonicalJson(withoutProof(credential))
+    checks.push(same ? pass('integrity') : fail('integrity', 'the credential JSON differs from what its proof.jwt signs'))
+  }
+
+  checks.push(checkDates(proof.payload, credential, { now, skewSeconds: ctx.skewSeconds }))
+  checks.push(checkSchema(credential))
+  return { ...verdict(checks), credential, jwt, digest: credentialDigest(jwt) }
+}
+
+function checkSchema(credential: Record<string, unknown>): Check {
+  const types = asArray(credential.type as string | string[])
+  if (!types.includes('VerifiableCredential')) return fail('schema', 'type must include VerifiableCredential')
+  const subjects = asArray(credential.credentialSubject as Record<string, unknown> | Record<string, unknown>[])
+  if (subjects.length === 0) return fail('schema', 'credentialSubject is missing')
+  const known = knownTypeOf(types)
+  if (!known) return pass('schema', 'no schema registered for this type')
+  if (subjects.length !== 1) return fail('schema', `a ${known.name} has exactly one subject`)
+  const parsed = known.spec.subject.safeParse(subjects[0])
+  if (parsed.success) return pass('schema', known.name)
+  const issue = parsed.error.issues[0]
+  return fail('schema', `credentialSubject.${issue.path.join('.')}: ${issue.message}`)
+}

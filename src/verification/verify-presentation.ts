@@ -1,0 +1,89 @@
+import { canonicalJson } from '../credentials/canonical.js'
+import { normalizePresentation } from 'did-jwt-vc'
+import { asArray } from '../credentials/w3c.js'
+import { fail, pass, prefixed, verdict, type Check, type Verdict } from './checks.js'
+import { checkDates } from './dates.js'
+import { verifyJwtProof } from './jwt-proof.js'
+import { verifyCredential, type CredentialVerdict, type VerifyContext } from './verify-credential.js'
+
+export interface PresentationVerdict extends Verdict {
+  holder?: string
+  credentials: CredentialVerdict[]
+}
+
+export type SignedPresentationInput = string | { proof: { jwt: string } }
+
+/**
+ * Verifies a presentation: signed by an authentication key of its holder, bound to the verifier's
+ * challenge (`nonce`) and domain (`aud`), the holder being the subject of every credential, and every
+ * embedded credential verified in full (Veramo's JWT presentation check does not do that).
+ */
+export async function verifyPresentation(
+  input: SignedPresentationInput,
+  expected: { challenge: string; domain: string },
+  ctx: VerifyContext,
+): Promise<PresentationVerdict> {
+  const jwt = typeof input === 'string' ? input : input.proof.jwt
+  const now = ctx.now ?? Math.floor(Date.now() / 1000)
+  const proof = await verifyJwtProof(jwt, {
+    resolver: ctx.resolver,
+    proofPurpose: 'authentication',
+    names: { proof: 'presentationProof', did: 'holderDid' },
+  })
+  const checks: Check[] = [...proof.checks]
+  const payload = proof.payload
+  if (!payload) return { ...verdict(checks), credentials: [] }
+
+  let presentation: Record<string, unknown>
+  try {
+    if (typeof payload.vp !== 'object' || payload.vp === null) throw new Error('no vp claim')
+    presentation = normalizePresentation(jwt) as unknown as Record<string, unknown>
+  } catch {
+    checks.push(fail('format', 'the JWT carries no verifiable presentation (vp claim)'))
+    return { ...verdict(checks), credentials: [] }
+  }
+  checks.push(pass('format'))
+
+  if (typeof input !== 'string') {
+    const strip = (o: Record<string, unknown>) => canonicalJson({ ...o, proof: undefined })
+    const same = strip(input as Record<string, unknown>) === strip(presentation)
+    checks.push(same ? pass('integrity') : fail('integrity', 'the presentation JSON differs from what its proof.jwt signs'))
+  }
+
+  checks.push(
+    payload.nonce === expected.challenge
+      ? pass('challenge')
+      : fail('challenge', payload.nonce === undefined ? 'the presentation is not bound to a challenge' : 'the challenge does not match'),
+  )
+  const audiences = asArray(payload.aud as string | string[] | undefined)
+  checks.push(
+    audiences.includes(expected.domain)
+      ? pass('domain')
+      : fail('domain', audiences.length ? 'the domain does not match' : 'the presentation is not bound to a domain'),
+  )
+  checks.push(checkDates(payload, {}, { now, skewSeconds: ctx.skewSeconds }))
+
+  const holder = payload.iss as string
+  const declaredHolder = (payload.vp as { holder?: unknown }).holder
+  const embedded = asArray((payload.vp as { verifiableCredential?: unknown }).verifiableCredential)
+  const credentials: CredentialVerdict[] = []
+  const notSubject: number[] = []
+  for (const [i, vc] of embedded.entries()) {
+    const result =
+      typeof vc === 'string' || (vc && typeof vc === 'object' && typeof (vc as { proof?: { jwt?: unknown } }).proof?.jwt === 'string')
+        ? await verifyCredential(vc as string, ctx)
+        : { verified: false, checks: [fail('format', 'not a signed credential (VC-JWT or JSON with proof.jwt)')] }
+    credentials.push(result)
+    checks.push(...prefixed(`credentials[${i}]`, result.checks))
+    const subjects = asArray(result.credential?.credentialSubject as { id?: string } | { id?: string }[] | undefined)
+    if (!subjects.some((s) => s.id === holder)) notSubject.push(i)
+  }
+  if (declaredHolder !== undefined && declaredHolder !== holder) {
+    checks.push(fail('holderBinding', `the presentation is signed by ${holder} but names ${String(declaredHolder)} as holder`))
+  } else if (notSubject.length) {
+    checks.push(fail('holderBinding', `the signer ${holder} is not the subject of credential(s) ${notSubject.join(', ')}`))
+  } else {
+    checks.push(pass('holderBinding', `signed by ${holder}, the subject of every credential`))
+  }
+  return { ...verdict(checks), holder, credentials }
+}
