@@ -75,11 +75,11 @@ async function waitForRpc(rpcUrl: string, child: ChildProcess, timeoutMs: number
  * `--state-interval 1` dumps state every second, so even a SIGKILL loses at most a second of blocks;
  * a clean stop (SIGTERM) dumps it in full.
  */
-export async function startLocalNode(stateDir: string): Promise<LocalNode> {
+export async function startLocalNode(stateDir: string, opts: { port?: number } = {}): Promise<LocalNode> {
   fs.mkdirSync(stateDir, { recursive: true })
   const pidFile = path.join(stateDir, 'anvil.pid')
   await stopOrphan(pidFile)
-  const port = await freePort()
+  const port = opts.port ?? (await freePort())
   const child = spawn(
     anvilBinary(),
     [

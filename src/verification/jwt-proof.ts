@@ -25,6 +25,11 @@ export async function verifyJwtProof(
   opts: { resolver: DidResolver; proofPurpose: 'assertionMethod' | 'authentication'; names: { proof: string; did: string } },
 ): Promise<JwtProofResult> {
   const { names } = opts
+  // The algorithm is checked before anything else, so an unsigned (`alg: none`) token is named as such.
+  const alg = headerAlg(jwt)
+  if (alg !== undefined && !ACCEPTED_ALGS.has(alg)) {
+    return { checks: [fail(names.proof, `signature algorithm ${JSON.stringify(alg)} is not accepted`)] }
+  }
   let header: JWTHeader
   let payload: JWTPayload
   try {
@@ -61,5 +66,14 @@ export async function verifyJwtProof(
       resolution: resolved.result,
       checks: [didCheck, fail(names.proof, `signature does not verify against an ${opts.proofPurpose} key of ${payload.iss}: ${(e as Error).message.slice(0, 300)}`)],
     }
+  }
+}
+
+function headerAlg(jwt: string): string | undefined {
+  try {
+    const alg = JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString('utf8')).alg
+    return typeof alg === 'string' ? alg : String(alg)
+  } catch {
+    return undefined
   }
 }

@@ -1,0 +1,97 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { loadConfig, type Config } from '../../src/config.js'
+import { silentLogger } from '../../src/log.js'
+import { startMedcred, type Medcred } from '../../src/service.js'
+import { createTestDatabase, type TestDatabase } from './database.js'
+
+export interface TestService extends Medcred {
+  dataDir: string
+  database: TestDatabase
+  api: ApiClient
+  /** Stops the service and removes its data dir and database. */
+  dispose(): Promise<void>
+}
+
+/**
+ * Starts the real service through the same composition root as `npm start`: a local anvil node with the
+ * registry deployed, a fresh SQLite file or PostgreSQL database, the Veramo agent from agent.yml.
+ */
+export async function startTestService(
+  opts: { dataDir?: string; database?: TestDatabase; env?: Record<string, string> } = {},
+): Promise<TestService> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'medcred-test-'))
+  const database = opts.database ?? (await createTestDatabase())
+  const config: Config = loadConfig({
+    PORT: '0',
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    RATE_LIMIT_PER_MINUTE: '100000',
+    ...opts.env,
+  })
+  const medcred = await startMedcred(config, silentLogger)
+  return {
+    ...medcred,
+    dataDir,
+    database,
+    api: new ApiClient(medcred.url, medcred.secrets.adminToken),
+    async dispose() {
+      await medcred.stop()
+      await database.drop()
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+export interface Reply<T = any> {
+  status: number
+  type: string
+  body: T
+  headers: Headers
+}
+
+/** A thin HTTP client for tests: JSON in, JSON out, status and content type kept. */
+export class ApiClient {
+  constructor(
+    readonly url: string,
+    readonly adminToken: string,
+  ) {}
+
+  async request<T = any>(
+    method: string,
+    p: string,
+    opts: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply<T>> {
+    const headers: Record<string, string> = { ...opts.headers }
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`
+    let body: string | undefined
+    if (opts.raw !== undefined) body = opts.raw
+    else if (opts.body !== undefined) body = JSON.stringify(opts.body)
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json'
+    const res = await fetch(this.url + p, { method, headers, body })
+    const text = await res.text()
+    let parsed: unknown = text
+    try {
+      parsed = text ? JSON.parse(text) : undefined
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, type: res.headers.get('content-type') ?? '', body: parsed as T, headers: res.headers }
+  }
+
+  post<T = any>(p: string, body: unknown, token?: string) {
+    return this.request<T>('POST', p, { body, token })
+  }
+
+  get<T = any>(p: string, token?: string) {
+    return this.request<T>('GET', p, { token })
+  }
+
+  /** Creates an institution with the admin token; returns its record and API key. */
+  async createInstitution(input: { name: string; kind: string; jurisdiction?: string }) {
+    const res = await this.post('/institutions', input, this.adminToken)
+    if (res.status !== 201) throw new Error(`creating ${input.name} failed: ${res.status} ${JSON.stringify(res.body)}`)
+    return res.body as { id: string; did: string; apiKey: string; name: string; kind: string }
+  }
+}
