@@ -1,11 +1,13 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { DataSource } from 'typeorm'
-import { createAgent, ensureOperatorKey, type MedcredAgent } from './agent/agent.js'
+import { createAgent, type MedcredAgent } from './agent/agent.js'
 import { createApp } from './api/app.js'
 import type { Logger } from './api/problem.js'
 import type { HealthReport } from './api/routes/health.js'
 import { connectChain, type Chain } from './chain/chain.js'
+import { RegistryWriter } from './chain/registry-writer.js'
+import { Database } from './db/database.js'
 import type { Config } from './config.js'
 import { openDatabase } from './db/data-source.js'
 import { createDidResolver } from './did/resolver.js'
@@ -37,9 +39,10 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
     db = await openDatabase(config)
     const resolver = createDidResolver(chain)
     const agent = await createAgent({ db, kmsSecretKey: secrets.kmsSecretKey, chain, resolver })
-    const operatorKid = await ensureOperatorKey(agent, chain)
-    const institutions = new InstitutionService({ db, agent, chain, operatorKid, publicUrl: config.publicUrl })
-    const issuance = new IssuanceService({ db, agent })
+    const database = new Database(db)
+    const registry = new RegistryWriter({ agent, chain })
+    const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl })
+    const issuance = new IssuanceService({ db: database, agent })
     const health = healthCheck(db, chain)
 
     const app = createApp({

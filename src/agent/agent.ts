@@ -39,22 +39,3 @@ export async function createAgent(deps: {
   return agent as MedcredAgent
 }
 
-/**
- * Imports the operator's key into the KMS (encrypted like every other key) so that Veramo can send
- * ERC-1056 meta-transactions through it: the operator pays gas, DID controllers need no ether.
- * Returns the key's kid.
- */
-export async function ensureOperatorKey(agent: MedcredAgent, chain: Chain): Promise<string> {
-  const kid = `operator-${chain.operator.address.toLowerCase()}`
-  try {
-    await agent.keyManagerGet({ kid })
-  } catch {
-    await agent.keyManagerImport({
-      kid,
-      kms: 'local',
-      type: 'Secp256k1',
-      privateKeyHex: chain.operator.privateKey.slice(2),
-    })
-  }
-  return kid
-}

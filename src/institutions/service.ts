@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { DataSource } from 'typeorm'
 import type { MedcredAgent } from '../agent/agent.js'
-import { anchorService } from '../chain/anchor.js'
 import type { Chain } from '../chain/chain.js'
+import type { RegistryWriter } from '../chain/registry-writer.js'
+import type { Database } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { generateApiKey, hashApiKey } from './api-keys.js'
 import { InstitutionEntity, type InstitutionKind, type InstitutionRow } from './institution.entity.js'
@@ -33,7 +33,7 @@ export function toView(row: InstitutionRow): InstitutionView {
 
 export class InstitutionService {
   constructor(
-    private readonly deps: { db: DataSource; agent: MedcredAgent; chain: Chain; operatorKid: string; publicUrl: string },
+    private readonly deps: { db: Database; agent: MedcredAgent; chain: Chain; registry: RegistryWriter; publicUrl: string },
   ) {}
 
   /**
@@ -42,23 +42,31 @@ export class InstitutionService {
    * leaves no half-made institution: the caller retries the whole request. Returns the API key once.
    */
   async create(input: NewInstitution): Promise<{ institution: InstitutionView; apiKey: string }> {
-    const { db, agent, chain, publicUrl } = this.deps
+    const { db, agent, chain, registry, publicUrl } = this.deps
     const id = randomUUID()
-    const identifier = await agent.didManagerCreate({
-      provider: 'did:ethr',
-      kms: 'local',
-      alias: `institution:${id}`,
-      options: { network: chain.network },
-    })
+    const identifier = await db.write(() =>
+      agent.didManagerCreate({
+        provider: 'did:ethr',
+        kms: 'local',
+        alias: `institution:${id}`,
+        options: { network: chain.network },
+      }),
+    )
+    const service = {
+      id: `${identifier.did}#medcred`,
+      type: INSTITUTION_SERVICE_TYPE,
+      serviceEndpoint: `${publicUrl}/institutions/${id}`,
+    }
     let anchorTx: string
     try {
-      ;({ txHash: anchorTx } = await anchorService(this.deps, identifier.did, {
-        id: `${identifier.did}#medcred`,
-        type: INSTITUTION_SERVICE_TYPE,
-        serviceEndpoint: `${publicUrl}/institutions/${id}`,
-      }))
+      ;({ txHash: anchorTx } = await registry.setAttribute(
+        identifier.did,
+        identifier.controllerKeyId!,
+        `did/svc/${service.type}`,
+        service.serviceEndpoint,
+      ))
     } catch (e) {
-      await agent.didManagerDelete({ did: identifier.did }).catch(() => undefined)
+      await db.write(() => agent.didManagerDelete({ did: identifier.did })).catch(() => undefined)
       throw e
     }
     const apiKey = generateApiKey()
@@ -72,19 +80,20 @@ export class InstitutionService {
       anchorTx,
       createdAt: new Date().toISOString(),
     }
-    await db.getRepository(InstitutionEntity).insert(row)
+    await db.write(() => agent.didManagerAddService({ did: identifier.did, service, options: { localOnly: true } }))
+    await db.transaction((m) => m.getRepository(InstitutionEntity).insert(row))
     return { institution: toView(row), apiKey }
   }
 
   async get(id: string): Promise<InstitutionRow> {
-    const row = await this.deps.db.getRepository(InstitutionEntity).findOneBy({ id })
+    const row = await this.deps.db.manager.getRepository(InstitutionEntity).findOneBy({ id })
     if (!row) throw new AppError('not-found', `no institution ${id}`)
     return row
   }
 
   /** The institution an API key belongs to, or undefined. */
   async authenticate(apiKey: string): Promise<InstitutionRow | undefined> {
-    const row = await this.deps.db.getRepository(InstitutionEntity).findOneBy({ apiKeyHash: hashApiKey(apiKey) })
+    const row = await this.deps.db.manager.getRepository(InstitutionEntity).findOneBy({ apiKeyHash: hashApiKey(apiKey) })
     return row ?? undefined
   }
 }

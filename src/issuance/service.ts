@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import type { DataSource } from 'typeorm'
 import type { VerifiableCredential } from '@veramo/core'
 import type { MedcredAgent } from '../agent/agent.js'
+import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
 import { knownTypeOf } from '../credentials/subject-schemas.js'
 import {
@@ -18,7 +18,7 @@ import { parseOrThrow } from '../validation.js'
 import { IssuedCredentialEntity, type IssuedCredentialRow } from './issued-credential.entity.js'
 
 export class IssuanceService {
-  constructor(private readonly deps: { db: DataSource; agent: MedcredAgent }) {}
+  constructor(private readonly deps: { db: Database; agent: MedcredAgent }) {}
 
   /**
    * Signs `input` as a VC-JWT with the institution's DID and stores it. Known types (licenses, patient
@@ -27,7 +27,7 @@ export class IssuanceService {
    */
   async issue(issuer: InstitutionRow, input: UnsignedCredential): Promise<VerifiableCredential> {
     const credential = this.prepare(issuer, input)
-    const repo = this.deps.db.getRepository(IssuedCredentialEntity)
+    const repo = this.deps.db.manager.getRepository(IssuedCredentialEntity)
     if (await repo.existsBy({ id: credential.id as string })) {
       throw new AppError('conflict', `a credential with id ${credential.id} was already issued`)
     }
@@ -51,7 +51,7 @@ export class IssuanceService {
       issuedAt: credential.issuanceDate as string,
       expiresAt: (credential.expirationDate as string | undefined) ?? null,
     }
-    await repo.insert(row)
+    await this.deps.db.transaction((m) => m.getRepository(IssuedCredentialEntity).insert(row))
     return vc
   }
 
@@ -107,7 +107,7 @@ export class IssuanceService {
   }
 
   async get(id: string): Promise<IssuedCredentialRow | undefined> {
-    return (await this.deps.db.getRepository(IssuedCredentialEntity).findOneBy({ id })) ?? undefined
+    return (await this.deps.db.manager.getRepository(IssuedCredentialEntity).findOneBy({ id })) ?? undefined
   }
 }
 
