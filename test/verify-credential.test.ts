@@ -116,7 +116,7 @@ describe('POST /credentials/verify', () => {
     const selfMade = await mallory.selfIssue(licenseCredential(mallory.did, { credentialSubject: { npi: '1234567890' } }))
     const res = await verify(selfMade)
     expect(res.status).toBe(400)
-    expect(failedChecks(res.body)).toEqual(['schema'])
+    expect(failedChecks(res.body)).toEqual(['schema', 'status'])
     expect(res.body.errors[0].detail).toMatch(/npi/)
   })
 

@@ -54,6 +54,8 @@ export interface KnownCredentialType {
   requiresExpiration: boolean
   /** When the subject names a jurisdiction, an issuer with a jurisdiction may only issue for its own. */
   jurisdictionBound: boolean
+  /** Licenses and registrations can be suspended as well as revoked. */
+  suspendable: boolean
 }
 
 export const KNOWN_TYPES: Record<string, KnownCredentialType> = {
@@ -62,24 +64,28 @@ export const KNOWN_TYPES: Record<string, KnownCredentialType> = {
     issuerKinds: ['board'],
     requiresExpiration: true,
     jurisdictionBound: true,
+    suspendable: true,
   },
   BoardCertificationCredential: {
     subject: BoardCertificationSubject,
     issuerKinds: ['board'],
     requiresExpiration: true,
     jurisdictionBound: false,
+    suspendable: true,
   },
   DEARegistrationCredential: {
     subject: DeaRegistrationSubject,
     issuerKinds: ['board'],
     requiresExpiration: true,
     jurisdictionBound: false,
+    suspendable: true,
   },
   PatientIdentityCredential: {
     subject: PatientIdentitySubject,
     issuerKinds: ['identity-provider', 'hospital'],
     requiresExpiration: false,
     jurisdictionBound: false,
+    suspendable: false,
   },
 }
 
@@ -88,3 +94,6 @@ export function knownTypeOf(types: readonly string[]): { name: string; spec: Kno
   const name = types.find((t) => t in KNOWN_TYPES)
   return name ? { name, spec: KNOWN_TYPES[name] } : undefined
 }
+
+/** Every known type must carry a credentialStatus: without one, "not revoked" cannot be known. */
+export const TYPES_REQUIRING_STATUS: ReadonlySet<string> = new Set(Object.keys(KNOWN_TYPES))

@@ -1,7 +1,9 @@
+import { Contract, computeAddress } from 'ethers'
 import { Resolver, type DIDResolutionResult, type Resolvable } from 'did-resolver'
 import { getResolver as getEthrResolver } from 'ethr-did-resolver'
 import { getDidKeyResolver } from '@veramo/did-provider-key'
 import type { Chain } from '../chain/chain.js'
+import { registryAbi } from '../chain/registry.js'
 
 /** Why a DID could not be resolved; `unavailable` means "cannot check now", never "invalid". */
 export type ResolutionFailure = 'invalidDid' | 'notFound' | 'methodNotSupported' | 'unavailable'
@@ -14,6 +16,10 @@ export type Resolution =
 export interface DidResolver extends Resolvable {
   /** Resolves and classifies failures, telling an unreachable chain apart from a DID that does not exist. */
   resolveDid(did: string): Promise<Resolution>
+  /** The DID document as it was at `blockNumber` (did:ethr `versionId`); historical documents never change. */
+  resolveAt(did: string, blockNumber: number): Promise<Resolution>
+  /** Drops what is cached for `did` (after our own registry write). */
+  invalidate(did: string): void
 }
 
 const DID_SYNTAX = /^did:[a-z0-9]+:[A-Za-z0-9._%:-]+(#[^\s]*)?$/
@@ -38,10 +44,60 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
     ...getDidKeyResolver(),
   })
 
+  const registry = new Contract(chain.registry, registryAbi, chain.provider)
+  /**
+   * Cached documents, each with the registry's `changed` block for its DID when it was read. Every read
+   * re-checks that one number (a single eth_call), so a cached document never outlives a registry change
+   * (owner, delegate or attribute) affecting that DID: not even by one block.
+   */
+  const cache = new Map<string, { changed: bigint; result: DIDResolutionResult }>()
+  const history = new Map<string, DIDResolutionResult>()
+  const didKeys = new Map<string, DIDResolutionResult>()
+  const MAX_CACHED = 10_000
+
   async function resolveDid(did: string): Promise<Resolution> {
     if (typeof did !== 'string' || !DID_SYNTAX.test(did)) return failure('invalidDid', `not a DID: ${String(did).slice(0, 100)}`)
     const method = did.split(':')[1]
     if (method !== 'ethr' && method !== 'key') return failure('methodNotSupported', `did:${method} is not supported`)
+    if (method === 'key') {
+      const known = didKeys.get(did)
+      if (known) return { ok: true, result: known }
+      const resolved = await resolveUncached(did)
+      if (resolved.ok) remember(didKeys, did, resolved.result)
+      return resolved
+    }
+    const address = ethrAddress(did)
+    if (!address) return resolveUncached(did)
+    let changed: bigint
+    try {
+      changed = (await registry.changed(address)) as bigint
+    } catch (e) {
+      return failure('unavailable', `the chain could not be read: ${(e as Error).message.slice(0, 200)}`)
+    }
+    const cached = cache.get(did)
+    if (cached && cached.changed === changed) return { ok: true, result: cached.result }
+    const resolved = await resolveUncached(did)
+    if (resolved.ok) remember(cache, did, { changed, result: resolved.result })
+    return resolved
+  }
+
+  async function resolveAt(did: string, blockNumber: number): Promise<Resolution> {
+    const key = `${did}@${blockNumber}`
+    const known = history.get(key)
+    if (known) return { ok: true, result: known }
+    if (!DID_SYNTAX.test(did) || !did.startsWith('did:ethr:')) return failure('invalidDid', `not a did:ethr: ${did.slice(0, 100)}`)
+    const resolved = await resolveUncached(`${did}?versionId=${blockNumber}`)
+    if (resolved.ok) remember(history, key, resolved.result)
+    return resolved
+  }
+
+  function remember<V>(map: Map<string, V>, key: string, value: V): void {
+    if (map.size >= MAX_CACHED) map.delete(map.keys().next().value as string)
+    map.set(key, value)
+  }
+
+  async function resolveUncached(did: string): Promise<Resolution> {
+    const method = did.split(':')[1]
     let result: DIDResolutionResult
     try {
       result = await inner.resolve(did)
@@ -58,6 +114,16 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
     return failure('notFound', message)
   }
 
+  /** The Ethereum address behind a did:ethr on our network (public-key or address form), else undefined. */
+  function ethrAddress(did: string): string | undefined {
+    const parts = did.split(':')
+    if (parts.length !== 4 || parts[2] !== chain.network) return undefined
+    const id = parts[3]
+    if (/^0x[0-9a-fA-F]{40}$/.test(id)) return id
+    if (/^0x0[23][0-9a-fA-F]{64}$/.test(id)) return computeAddress(id)
+    return undefined
+  }
+
   async function chainReachable(): Promise<boolean> {
     try {
       await chain.provider.getBlockNumber()
@@ -69,6 +135,8 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
 
   return {
     resolveDid,
+    resolveAt,
+    invalidate: (did) => cache.delete(did),
     async resolve(didUrl: string) {
       return (await resolveDid(didUrl.split('#')[0])).result
     },

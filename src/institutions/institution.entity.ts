@@ -14,6 +14,8 @@ export interface InstitutionRow {
   /** Transaction that anchored the DID's service endpoint in the registry. */
   anchorTx: string
   createdAt: string
+  /** The KMS key the institution signs with now; null = the DID's original controller key. */
+  signingKid: string | null
 }
 
 export const InstitutionEntity = new EntitySchema<InstitutionRow>({
@@ -28,5 +30,6 @@ export const InstitutionEntity = new EntitySchema<InstitutionRow>({
     apiKeyHash: { type: 'varchar', length: 64, unique: true },
     anchorTx: { type: 'varchar', length: 66 },
     createdAt: { type: 'varchar', length: 30 },
+    signingKid: { type: 'varchar', length: 200, nullable: true },
   },
 })

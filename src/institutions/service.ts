@@ -27,7 +27,7 @@ export interface InstitutionView {
 export const INSTITUTION_SERVICE_TYPE = 'MedcredInstitution'
 
 export function toView(row: InstitutionRow): InstitutionView {
-  const { apiKeyHash: _hidden, ...view } = row
+  const { apiKeyHash: _hash, signingKid: _kid, ...view } = row
   return view
 }
 
@@ -79,6 +79,7 @@ export class InstitutionService {
       apiKeyHash: hashApiKey(apiKey),
       anchorTx,
       createdAt: new Date().toISOString(),
+      signingKid: identifier.controllerKeyId ?? null,
     }
     await db.write(() => agent.didManagerAddService({ did: identifier.did, service, options: { localOnly: true } }))
     await db.transaction((m) => m.getRepository(InstitutionEntity).insert(row))

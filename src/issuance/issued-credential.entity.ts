@@ -12,6 +12,7 @@ export interface IssuedCredentialRow {
   jwt: string
   /** SHA-256 (hex) of the JWT's signed payload: stable across the several valid signature encodings. */
   digest: string
+  /** When medcred signed and recorded it (server time; the credential's own issuanceDate may differ). */
   issuedAt: string
   expiresAt: string | null
 }

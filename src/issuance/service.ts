@@ -15,10 +15,13 @@ import {
 import { AppError } from '../errors.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { parseOrThrow } from '../validation.js'
+import type { StatusService } from '../status/service.js'
+import type { StatusPurpose } from '../status/status.entities.js'
 import { IssuedCredentialEntity, type IssuedCredentialRow } from './issued-credential.entity.js'
+import { signAsInstitution } from './sign.js'
 
 export class IssuanceService {
-  constructor(private readonly deps: { db: Database; agent: MedcredAgent }) {}
+  constructor(private readonly deps: { db: Database; agent: MedcredAgent; status: StatusService }) {}
 
   /**
    * Signs `input` as a VC-JWT with the institution's DID and stores it. Known types (licenses, patient
@@ -26,37 +29,35 @@ export class IssuanceService {
    * for them; other types are signed as given.
    */
   async issue(issuer: InstitutionRow, input: UnsignedCredential): Promise<VerifiableCredential> {
-    const credential = this.prepare(issuer, input)
-    const repo = this.deps.db.manager.getRepository(IssuedCredentialEntity)
-    if (await repo.existsBy({ id: credential.id as string })) {
-      throw new AppError('conflict', `a credential with id ${credential.id} was already issued`)
-    }
-    const vc = await this.deps.agent.createVerifiableCredential({
-      credential: credential as never,
-      proofFormat: 'jwt',
-      // did-jwt-vc moves a subject's `id` into `sub`; a subject holding only `id` would be left empty,
-      // which it refuses. Keeping the original fields then is the documented way out.
-      removeOriginalFields: !subjectHoldsOnlyId(credential),
+    const { credential, purposes } = this.prepare(issuer, input)
+    const id = credential.id as string
+    return this.deps.db.transaction(async (m) => {
+      if (await m.getRepository(IssuedCredentialEntity).existsBy({ id })) {
+        throw new AppError('conflict', `a credential with id ${id} was already issued`)
+      }
+      const entries = await this.deps.status.allocate(m, issuer, id, purposes)
+      credential.credentialStatus = entries.length === 1 ? entries[0] : entries
+      const vc = await signAsInstitution(this.deps.agent, issuer, credential)
+      const jwt = vc.proof.jwt as string
+      const types = asArray(vc.type as string | string[])
+      const row: IssuedCredentialRow = {
+        id,
+        issuerInstitutionId: issuer.id,
+        issuerDid: issuer.did,
+        subjectDid: (credential.credentialSubject as { id?: string }).id ?? null,
+        type: types.filter((t) => t !== 'VerifiableCredential').at(-1) ?? 'VerifiableCredential',
+        jwt,
+        digest: credentialDigest(jwt),
+        issuedAt: new Date().toISOString(),
+        expiresAt: (credential.expirationDate as string | undefined) ?? null,
+      }
+      await m.getRepository(IssuedCredentialEntity).insert(row)
+      return vc
     })
-    const jwt = vc.proof.jwt as string
-    const types = asArray(vc.type as string | string[])
-    const row: IssuedCredentialRow = {
-      id: credential.id as string,
-      issuerInstitutionId: issuer.id,
-      issuerDid: issuer.did,
-      subjectDid: (credential.credentialSubject as { id?: string }).id ?? null,
-      type: types.filter((t) => t !== 'VerifiableCredential').at(-1) ?? 'VerifiableCredential',
-      jwt,
-      digest: credentialDigest(jwt),
-      issuedAt: credential.issuanceDate as string,
-      expiresAt: (credential.expirationDate as string | undefined) ?? null,
-    }
-    await this.deps.db.transaction((m) => m.getRepository(IssuedCredentialEntity).insert(row))
-    return vc
   }
 
   /** Normalises to the VC 1.1 form Veramo signs, and applies the issuing rules. */
-  private prepare(issuer: InstitutionRow, input: UnsignedCredential): Record<string, unknown> {
+  private prepare(issuer: InstitutionRow, input: UnsignedCredential): { credential: Record<string, unknown>; purposes: StatusPurpose[] } {
     const { validFrom, validUntil, ...rest } = input
     const contexts = asArray(input['@context']).filter((c) => c !== VC_V1_CONTEXT && c !== VC_V2_CONTEXT)
     const types = asArray(input.type)
@@ -103,7 +104,7 @@ export class IssuanceService {
         )
       }
     }
-    return credential
+    return { credential, purposes: known?.spec.suspendable ? ['revocation', 'suspension'] : ['revocation'] }
   }
 
   async get(id: string): Promise<IssuedCredentialRow | undefined> {
@@ -111,7 +112,3 @@ export class IssuanceService {
   }
 }
 
-function subjectHoldsOnlyId(credential: Record<string, unknown>): boolean {
-  const subject = credential.credentialSubject as Record<string, unknown>
-  return Object.keys(subject).every((k) => k === 'id')
-}

@@ -4,6 +4,7 @@ import type { DidResolver } from '../did/resolver.js'
 import { credentialDigest } from '../credentials/digest.js'
 import { knownTypeOf } from '../credentials/subject-schemas.js'
 import { asArray } from '../credentials/w3c.js'
+import { checkStatus, type StatusCheckContext } from '../status/status-check.js'
 import { fail, pass, verdict, type Check, type Verdict } from './checks.js'
 import { checkDates } from './dates.js'
 import { verifyJwtProof } from './jwt-proof.js'
@@ -13,7 +14,14 @@ export interface VerifyContext {
   skewSeconds: number
   /** Unix seconds; defaults to now. */
   now?: number
+  /** Status lists; without it no status check runs (only for tools that check signatures alone). */
+  status?: StatusCheckContext
+  /** Accepts signatures by keys retired as `superseded`, for credentials recorded before the rotation. */
+  supersededKeys?: SupersededKeyCheck
 }
+
+/** Given a JWT whose signature fails against the issuer's current DID document, explains why it still counts. */
+export type SupersededKeyCheck = (jwt: string, issuer: string) => Promise<string | undefined>
 
 export interface CredentialVerdict extends Verdict {
   /** The credential as signed (from the JWT), when it could be decoded. */
@@ -41,6 +49,7 @@ export async function verifyCredential(input: SignedCredentialInput, ctx: Verify
     resolver: ctx.resolver,
     proofPurpose: 'assertionMethod',
     names: { proof: 'proof', did: 'issuerDid' },
+    fallback: ctx.supersededKeys,
   })
   const checks: Check[] = [...proof.checks]
   if (!proof.payload) return verdict(checks)
@@ -62,6 +71,8 @@ export async function verifyCredential(input: SignedCredentialInput, ctx: Verify
 
   checks.push(checkDates(proof.payload, credential, { now, skewSeconds: ctx.skewSeconds }))
   checks.push(checkSchema(credential))
+  const signed = proof.checks.every((c) => c.ok)
+  if (ctx.status && signed) checks.push(await checkStatus(credential, proof.payload.iss as string, ctx.status))
   return { ...verdict(checks), credential, jwt, digest: credentialDigest(jwt) }
 }
 

@@ -15,6 +15,8 @@ const NewInstitution = z.strictObject({
   jurisdiction: z.string().regex(JURISDICTION, 'must be an ISO 3166-2 code such as US-TX').optional(),
 })
 
+const RotateRequest = z.strictObject({ reason: z.enum(['superseded', 'compromised']) })
+
 export function institutionRoutes(deps: AppDeps): Router {
   const router = new Router()
 
@@ -34,6 +36,26 @@ export function institutionRoutes(deps: AppDeps): Router {
       throw new AppError('forbidden', 'an institution may read only its own record')
     }
     json(ctx, 200, toView(await deps.institutions.get(ctx.params.id)))
+  })
+
+  /** Rotates the institution's signing key on chain; `compromised` also invalidates what the old key signed. */
+  router.post('/institutions/:id/keys/rotate', async (ctx) => {
+    const caller = callerOf(ctx)
+    if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs the institution's API key or the admin token")
+    if (caller.kind === 'institution' && caller.institution.id !== ctx.params.id) {
+      throw new AppError('forbidden', 'an institution may rotate only its own keys')
+    }
+    const { reason } = parseOrThrow(RotateRequest, ctx.state.body)
+    const institution = await deps.institutions.get(ctx.params.id)
+    const rotation = await deps.keyRotation.rotate(institution, reason)
+    json(ctx, 200, {
+      institutionId: institution.id,
+      did: institution.did,
+      reason: rotation.reason,
+      txHash: rotation.txHash,
+      blockNumber: rotation.blockNumber,
+      rotatedAt: rotation.rotatedAt,
+    })
   })
 
   return router

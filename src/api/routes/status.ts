@@ -1,0 +1,63 @@
+import Router from '@koa/router'
+import { normalizeCredential } from 'did-jwt-vc'
+import { z } from 'zod'
+import { STATUS_ENTRY_TYPES } from '../../status/list-credential.js'
+import { STATUS_REASONS, type StatusReason, type StatusRequest } from '../../status/service.js'
+import { AppError } from '../../errors.js'
+import { parseOrThrow } from '../../validation.js'
+import { requireInstitution } from '../auth.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+
+const ChangeStatusRequest = z.strictObject({
+  credentialId: z.string().min(1).max(300),
+  credentialStatus: z
+    .array(z.strictObject({ type: z.enum(STATUS_ENTRY_TYPES), status: z.enum(['revoked', 'suspended', 'active']) }))
+    .min(1)
+    .max(2),
+  reason: z.enum(STATUS_REASONS).optional(),
+})
+
+export function statusRoutes(deps: AppDeps): Router {
+  const router = new Router()
+
+  /** VC API: change a credential's status. Only its issuer may; revocation is final. */
+  router.post('/credentials/status', async (ctx) => {
+    const issuer = requireInstitution(ctx)
+    const body = parseOrThrow(ChangeStatusRequest, ctx.state.body)
+    const reason: StatusReason = body.reason ?? (body.credentialStatus.every((s) => s.status === 'active') ? 'reinstated' : 'unspecified')
+    const result = await deps.status.change(issuer, body.credentialId, body.credentialStatus as StatusRequest[], reason)
+    json(ctx, 200, result)
+  })
+
+  router.get('/credentials/:id/status', async (ctx) => {
+    const issuer = requireInstitution(ctx)
+    json(ctx, 200, await deps.status.statusOf(issuer, ctx.params.id))
+  })
+
+  /**
+   * The public status list credential. `no-cache` lets caches keep it but revalidate every time (ETag),
+   * so a revocation is seen on the very next check.
+   */
+  router.get('/status/:listId', async (ctx) => {
+    const published = await deps.status.published(ctx.params.listId)
+    if (!published) throw new AppError('not-found', `no status list ${ctx.params.listId}`)
+    const etag = `"${ctx.params.listId}.${published.version}"`
+    ctx.set('ETag', etag)
+    ctx.set('Cache-Control', 'public, no-cache')
+    ctx.set('Vary', 'Accept')
+    if (ctx.get('if-none-match') === etag) {
+      ctx.status = 304
+      return
+    }
+    if (ctx.accepts('application/json', 'application/vc+jwt', 'application/jwt') === 'application/json') {
+      json(ctx, 200, normalizeCredential(published.jwt))
+    } else {
+      ctx.status = 200
+      ctx.body = published.jwt
+      ctx.type = 'application/vc+jwt'
+    }
+  })
+
+  return router
+}

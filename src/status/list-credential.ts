@@ -1,0 +1,57 @@
+import { normalizeCredential } from 'did-jwt-vc'
+import type { DidResolver } from '../did/resolver.js'
+import { asArray } from '../credentials/w3c.js'
+import { verifyJwtProof } from '../verification/jwt-proof.js'
+import { Bitstring } from './bitstring.js'
+
+export const STATUS_LIST_CONTEXT = 'https://w3id.org/vc/status-list/2021/v1'
+export const STATUS_ENTRY_TYPES = ['StatusList2021Entry', 'BitstringStatusListEntry'] as const
+const LIST_CREDENTIAL_TYPES = ['StatusList2021Credential', 'BitstringStatusListCredential']
+
+/** The unsigned StatusList2021 credential for a list (signed by its issuer's current key). */
+export function statusListCredential(url: string, purpose: string, bits: Bitstring): Record<string, unknown> {
+  return {
+    '@context': ['https://www.w3.org/2018/credentials/v1', STATUS_LIST_CONTEXT],
+    id: url,
+    type: ['VerifiableCredential', 'StatusList2021Credential'],
+    issuanceDate: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    credentialSubject: { id: `${url}#list`, type: 'StatusList2021', statusPurpose: purpose, encodedList: bits.encode() },
+  }
+}
+
+export interface VerifiedList {
+  issuer: string
+  purpose: string
+  bits: Bitstring
+}
+
+/**
+ * Checks a status list credential on its own: signed by an assertionMethod key of its issuer (resolved
+ * from the chain), of a status list type, with a decodable list. Returns why not, or the list.
+ */
+export async function verifyStatusList(
+  jwt: string,
+  resolver: DidResolver,
+): Promise<{ ok: true; list: VerifiedList } | { ok: false; reason: string }> {
+  const proof = await verifyJwtProof(jwt, { resolver, proofPurpose: 'assertionMethod', names: { proof: 'proof', did: 'issuer' } })
+  const failed = proof.checks.find((c) => !c.ok)
+  if (failed) return { ok: false, reason: `the status list credential's ${failed.check} check failed: ${failed.detail}` }
+  try {
+    const vc = normalizeCredential(jwt) as unknown as Record<string, any>
+    if (!asArray(vc.type).some((t: string) => LIST_CREDENTIAL_TYPES.includes(t))) {
+      return { ok: false, reason: 'the status list credential is not of a status list type' }
+    }
+    const subject = vc.credentialSubject as { statusPurpose?: unknown; encodedList?: unknown }
+    if (typeof subject?.encodedList !== 'string' || typeof subject.statusPurpose !== 'string') {
+      return { ok: false, reason: 'the status list credential has no encodedList or statusPurpose' }
+    }
+    const expires = vc.expirationDate ?? vc.validUntil
+    if (typeof expires === 'string' && Date.parse(expires) < Date.now()) {
+      return { ok: false, reason: `the status list credential expired at ${expires}` }
+    }
+    const issuer = typeof vc.issuer === 'string' ? vc.issuer : vc.issuer?.id
+    return { ok: true, list: { issuer, purpose: subject.statusPurpose, bits: Bitstring.decode(subject.encodedList) } }
+  } catch (e) {
+    return { ok: false, reason: `the status list credential cannot be decoded: ${(e as Error).message.slice(0, 200)}` }
+  }
+}

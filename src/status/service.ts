@@ -1,0 +1,261 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { EntityManager } from 'typeorm'
+import type { MedcredAgent } from '../agent/agent.js'
+import type { Database } from '../db/database.js'
+import { AppError } from '../errors.js'
+import type { InstitutionRow } from '../institutions/institution.entity.js'
+import { IssuedCredentialEntity } from '../issuance/issued-credential.entity.js'
+import { signAsInstitution } from '../issuance/sign.js'
+import { Bitstring } from './bitstring.js'
+import { permutedIndex } from './index-permutation.js'
+import { STATUS_ENTRY_TYPES, statusListCredential } from './list-credential.js'
+import {
+  StatusChangeEntity,
+  StatusEntryEntity,
+  StatusListEntity,
+  type StatusChangeRow,
+  type StatusEntryRow,
+  type StatusListRow,
+  type StatusPurpose,
+} from './status.entities.js'
+
+/** 2^17 = 131,072 entries: the herd privacy the Status List specs recommend as a minimum. */
+export const STATUS_LIST_BITS = 17
+
+/** A `credentialStatus` entry as written into credentials (VC 1.1: StatusList2021Entry). */
+export interface CredentialStatusEntry {
+  id: string
+  type: 'StatusList2021Entry'
+  statusPurpose: StatusPurpose
+  statusListIndex: string
+  statusListCredential: string
+}
+
+export type CredentialState = 'active' | 'suspended' | 'revoked'
+export type StatusRequest = { type: string; status: CredentialState }
+export const STATUS_REASONS = [
+  'disciplinary-action',
+  'license-surrendered',
+  'license-expired',
+  'deceased',
+  'issued-in-error',
+  'key-compromise',
+  'administrative',
+  'reinstated',
+  'unspecified',
+] as const
+export type StatusReason = (typeof STATUS_REASONS)[number]
+
+export interface StatusChangeResult {
+  credentialId: string
+  status: CredentialState
+  changed: boolean
+  detail: string
+}
+
+/**
+ * Status lists of each issuer: allocation of entries at issuance, status changes, and the signed list
+ * credentials served at `/status/{listId}`.
+ */
+export class StatusService {
+  constructor(private readonly deps: { db: Database; agent: MedcredAgent; publicUrl: string }) {}
+
+  listUrl(listId: string): string {
+    return `${this.deps.publicUrl}/status/${listId}`
+  }
+
+  /** The list id when `url` is one of ours, else undefined. */
+  localListId(url: string): string | undefined {
+    const prefix = `${this.deps.publicUrl}/status/`
+    return url.startsWith(prefix) ? url.slice(prefix.length) : undefined
+  }
+
+  /**
+   * Allocates one entry per purpose for a new credential, inside the issuing transaction. The n-th entry
+   * of a list gets a permuted index, so indexes reveal neither order nor volume; the list row is locked
+   * while its counter moves, so replicas never hand out the same index. A full list rolls over.
+   */
+  async allocate(
+    m: EntityManager,
+    issuer: InstitutionRow,
+    credentialId: string,
+    purposes: StatusPurpose[],
+  ): Promise<CredentialStatusEntry[]> {
+    const entries: CredentialStatusEntry[] = []
+    for (const purpose of purposes) {
+      const list = (await this.openList(m, issuer.id, purpose)) ?? (await this.createList(m, issuer, purpose))
+      const index = permutedIndex(list.allocated, STATUS_LIST_BITS, Buffer.from(list.permutationKey, 'hex'))
+      await m.getRepository(StatusListEntity).update({ id: list.id }, { allocated: list.allocated + 1 })
+      await m.getRepository(StatusEntryEntity).insert({ listId: list.id, index, credentialId, purpose, state: 'active' })
+      const url = this.listUrl(list.id)
+      entries.push({ id: `${url}#${index}`, type: 'StatusList2021Entry', statusPurpose: purpose, statusListIndex: String(index), statusListCredential: url })
+    }
+    return entries
+  }
+
+  private async openList(m: EntityManager, issuerInstitutionId: string, purpose: StatusPurpose): Promise<StatusListRow | undefined> {
+    const qb = m
+      .getRepository(StatusListEntity)
+      .createQueryBuilder('l')
+      .where('l.issuerInstitutionId = :issuerInstitutionId AND l.purpose = :purpose AND l.allocated < l.size', {
+        issuerInstitutionId,
+        purpose,
+      })
+      .orderBy('l.updatedAt', 'ASC')
+    if (this.deps.db.isPostgres) qb.setLock('pessimistic_write')
+    return (await qb.getOne()) ?? undefined
+  }
+
+  private async createList(m: EntityManager, issuer: InstitutionRow, purpose: StatusPurpose): Promise<StatusListRow> {
+    const id = randomUUID()
+    const bits = Bitstring.empty(2 ** STATUS_LIST_BITS)
+    const row: StatusListRow = {
+      id,
+      issuerInstitutionId: issuer.id,
+      purpose,
+      size: 2 ** STATUS_LIST_BITS,
+      allocated: 0,
+      permutationKey: randomBytes(32).toString('hex'),
+      bits: Buffer.from(bits.bytes).toString('base64'),
+      version: 1,
+      jwt: await this.signList(issuer, id, purpose, bits),
+      updatedAt: new Date().toISOString(),
+    }
+    await m.getRepository(StatusListEntity).insert(row)
+    return row
+  }
+
+  private async signList(issuer: InstitutionRow, listId: string, purpose: string, bits: Bitstring): Promise<string> {
+    const vc = await signAsInstitution(this.deps.agent, issuer, statusListCredential(this.listUrl(listId), purpose, bits))
+    return vc.proof.jwt as string
+  }
+
+  /** Re-signs every list of the issuer with its current key (after a key rotation). */
+  async resignAll(m: EntityManager, issuer: InstitutionRow): Promise<void> {
+    const lists = await m.getRepository(StatusListEntity).findBy({ issuerInstitutionId: issuer.id })
+    for (const list of lists) {
+      const bits = Bitstring.fromBytes(Buffer.from(list.bits, 'base64'))
+      const jwt = await this.signList(issuer, list.id, list.purpose, bits)
+      await m.getRepository(StatusListEntity).update({ id: list.id }, { jwt, version: list.version + 1, updatedAt: new Date().toISOString() })
+    }
+  }
+
+  /**
+   * Applies a VC API status change. Revocation is final; suspension can be lifted with `active`.
+   * Asking for the state a credential already has changes nothing and says so.
+   */
+  async change(
+    issuer: InstitutionRow,
+    credentialId: string,
+    requests: StatusRequest[],
+    reason: StatusReason,
+  ): Promise<StatusChangeResult> {
+    return this.deps.db.transaction(async (m) => {
+      const credential = await m.getRepository(IssuedCredentialEntity).findOneBy({ id: credentialId })
+      if (!credential) throw new AppError('not-found', `no credential ${credentialId} was issued here`)
+      if (credential.issuerInstitutionId !== issuer.id) {
+        throw new AppError('forbidden', 'only the issuer of a credential may change its status')
+      }
+      const entries = await m.getRepository(StatusEntryEntity).findBy({ credentialId })
+      const byPurpose = new Map(entries.map((e) => [e.purpose, e]))
+      let changed = false
+      const details: string[] = []
+      for (const request of requests) {
+        if (!(STATUS_ENTRY_TYPES as readonly string[]).includes(request.type)) {
+          throw new AppError('invalid-request', `credentialStatus type ${request.type} is not this credential's (StatusList2021Entry)`)
+        }
+        const outcome = await this.apply(m, issuer, byPurpose, request.status, reason)
+        changed ||= outcome.changed
+        details.push(outcome.detail)
+      }
+      return { credentialId, status: stateOf([...byPurpose.values()]), changed, detail: details.join('; ') }
+    })
+  }
+
+  private async apply(
+    m: EntityManager,
+    issuer: InstitutionRow,
+    byPurpose: Map<StatusPurpose, StatusEntryRow>,
+    status: CredentialState,
+    reason: StatusReason,
+  ): Promise<{ changed: boolean; detail: string }> {
+    const revocation = byPurpose.get('revocation')
+    const suspension = byPurpose.get('suspension')
+    if (revocation?.state === 'revoked') {
+      if (status === 'revoked') return { changed: false, detail: 'already revoked; nothing changed' }
+      throw new AppError('conflict', 'the credential is revoked, and revocation is final; issue a new credential instead')
+    }
+    if (status === 'revoked') {
+      if (!revocation) throw new AppError('conflict', 'this credential has no revocation entry')
+      await this.setState(m, issuer, revocation, 'revoked', reason)
+      return { changed: true, detail: 'revoked' }
+    }
+    if (!suspension) throw new AppError('conflict', 'this credential type cannot be suspended (it has no suspension entry)')
+    const target = status === 'suspended' ? 'suspended' : 'active'
+    if (suspension.state === target) return { changed: false, detail: `already ${target}; nothing changed` }
+    await this.setState(m, issuer, suspension, target, reason)
+    return { changed: true, detail: target === 'active' ? 'reinstated' : 'suspended' }
+  }
+
+  private async setState(
+    m: EntityManager,
+    issuer: InstitutionRow,
+    entry: StatusEntryRow,
+    state: StatusEntryRow['state'],
+    reason: StatusReason,
+  ): Promise<void> {
+    const qb = m.getRepository(StatusListEntity).createQueryBuilder('l').where('l.id = :id', { id: entry.listId })
+    if (this.deps.db.isPostgres) qb.setLock('pessimistic_write')
+    const list = await qb.getOneOrFail()
+    const bits = Bitstring.fromBytes(Buffer.from(list.bits, 'base64'))
+    bits.set(entry.index, state !== 'active')
+    const jwt = await this.signList(issuer, list.id, list.purpose, bits)
+    await m.getRepository(StatusListEntity).update(
+      { id: list.id },
+      { bits: Buffer.from(bits.bytes).toString('base64'), jwt, version: list.version + 1, updatedAt: new Date().toISOString() },
+    )
+    await m.getRepository(StatusEntryEntity).update({ listId: entry.listId, index: entry.index }, { state })
+    const change: StatusChangeRow = {
+      id: randomUUID(),
+      credentialId: entry.credentialId,
+      purpose: entry.purpose,
+      from: entry.state,
+      to: state,
+      actorInstitutionId: issuer.id,
+      reason,
+      at: new Date().toISOString(),
+    }
+    await m.getRepository(StatusChangeEntity).insert(change)
+    entry.state = state
+  }
+
+  /** A credential's current status and its history; only its issuer may read it. */
+  async statusOf(issuer: InstitutionRow, credentialId: string) {
+    const m = this.deps.db.manager
+    const credential = await m.getRepository(IssuedCredentialEntity).findOneBy({ id: credentialId })
+    if (!credential) throw new AppError('not-found', `no credential ${credentialId} was issued here`)
+    if (credential.issuerInstitutionId !== issuer.id) throw new AppError('forbidden', 'only the issuer of a credential may read its status here')
+    const entries = await m.getRepository(StatusEntryEntity).findBy({ credentialId })
+    const history = await m.getRepository(StatusChangeEntity).find({ where: { credentialId }, order: { at: 'ASC' } })
+    return {
+      credentialId,
+      status: stateOf(entries),
+      entries: entries.map((e) => ({ purpose: e.purpose, state: e.state, statusListCredential: this.listUrl(e.listId), statusListIndex: String(e.index) })),
+      history: history.map(({ purpose, from, to, actorInstitutionId, reason, at }) => ({ purpose, from, to, by: actorInstitutionId, reason, at })),
+    }
+  }
+
+  /** The current signed list credential and its version (for ETag). */
+  async published(listId: string): Promise<{ jwt: string; version: number } | undefined> {
+    const row = await this.deps.db.manager
+      .getRepository(StatusListEntity)
+      .findOne({ where: { id: listId }, select: { id: true, jwt: true, version: true } })
+    return row ? { jwt: row.jwt, version: row.version } : undefined
+  }
+}
+
+function stateOf(entries: Pick<StatusEntryRow, 'state'>[]): CredentialState {
+  if (entries.some((e) => e.state === 'revoked')) return 'revoked'
+  if (entries.some((e) => e.state === 'suspended')) return 'suspended'
+  return 'active'
+}
