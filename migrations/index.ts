@@ -1,4 +1,8 @@
 import { CreateCoreTables1764000000000 } from './1764000000000-CreateCoreTables.js'
+import { CreateStatusAndKeyTables1764050000000 } from './1764050000000-CreateStatusAndKeyTables.js'
+import { CreateAuditTables1764100000000 } from './1764100000000-CreateAuditTables.js'
+import { CreateNotificationTables1764200000000 } from './1764200000000-CreateNotificationTables.js'
+import { CreateTrustAndAcceptanceTables1764300000000 } from './1764300000000-CreateTrustAndAcceptanceTables.js'
 
 /** medcred's own migrations, in order; they run after Veramo's (see src/db/data-source.ts). */
-export const medcredMigrations = [CreateCoreTables1764000000000]
+export const medcredMigrations = [CreateCoreTables1764000000000, CreateStatusAndKeyTables1764050000000, CreateAuditTables1764100000000, CreateNotificationTables1764200000000, CreateTrustAndAcceptanceTables1764300000000]

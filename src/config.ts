@@ -11,7 +11,7 @@ export interface Config {
   dataDir: string
   /** PostgreSQL connection URL; unset = SQLite file in dataDir. */
   databaseUrl?: string
-  /** Base URL written into DID service endpoints and (later) status list URLs. */
+  /** Base URL written into DID service endpoints, status list URLs and receipt URLs. */
   publicUrl: string
   /** Unset = generated once into dataDir (see secrets.ts). */
   kmsSecretKey?: string
@@ -21,6 +21,34 @@ export interface Config {
   limits: LimitsConfig
   /** Clock skew tolerated when checking JWT and credential dates, in seconds. */
   clockSkewSeconds: number
+  /** Audit trail anchoring (src/audit): a batch is anchored every `anchorEvery` events or `anchorSeconds`, whichever first. */
+  audit: { anchorEvery: number; anchorSeconds: number }
+  statusLists: StatusListConfig
+  webhooks: WebhooksConfig
+  /** How long a verification challenge stays usable. */
+  challengeTtlSeconds: number
+}
+
+/** Relying-party webhooks (src/notifications). */
+export interface WebhooksConfig {
+  /** Development and tests only: let webhooks target loopback addresses, over http too. Off by default. */
+  allowLoopback: boolean
+  /** How often the delivery worker looks for due deliveries. */
+  pollMs: number
+  /** Time bound on one delivery attempt (connect, send, response headers). */
+  timeoutMs: number
+  /** Attempts before a delivery is marked failed. */
+  maxAttempts: number
+  /** First retry delay; doubles per failed attempt (with jitter) up to retryMaxMs. */
+  retryBaseMs: number
+  retryMaxMs: number
+}
+
+export interface StatusListConfig {
+  /** Hosts whose status lists may be fetched over https (a statusListCredential URL is attacker-chosen). */
+  allowedHosts: string[]
+  /** Development and tests only: fetch status lists from loopback addresses too, over http as well. */
+  allowLoopback: boolean
 }
 
 export interface ChainConfig {
@@ -67,12 +95,25 @@ const EnvSchema = z
     BODY_LIMIT_BYTES: intFrom(256 * 1024, 1024),
     RATE_LIMIT_PER_MINUTE: intFrom(600, 1),
     CLOCK_SKEW_SECONDS: intFrom(60, 0, 300),
+    AUDIT_ANCHOR_EVERY: intFrom(100, 1, 10_000),
+    AUDIT_ANCHOR_SECONDS: intFrom(60, 1, 86_400),
+    STATUS_LIST_ALLOWED_HOSTS: z.string().regex(/^[a-z0-9.,:-]*$/i, 'a comma-separated list of host names').default(''),
+    STATUS_LIST_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
+    CHALLENGE_TTL_SECONDS: intFrom(300, 10, 86_400),
+    WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
+    WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
+    WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
+    WEBHOOK_MAX_ATTEMPTS: intFrom(12, 1, 50),
+    WEBHOOK_RETRY_BASE_MS: intFrom(10_000, 1),
+    WEBHOOK_RETRY_MAX_MS: intFrom(3_600_000, 1),
   })
   .superRefine((env, ctx) => {
     if (env.ETHR_RPC_URL && !env.ETHR_REGISTRY)
       ctx.addIssue({ code: 'custom', path: ['ETHR_REGISTRY'], message: 'is required when ETHR_RPC_URL is set' })
     if (env.ETHR_RPC_URL && !env.ETHR_OPERATOR_KEY)
       ctx.addIssue({ code: 'custom', path: ['ETHR_OPERATOR_KEY'], message: 'is required when ETHR_RPC_URL is set' })
+    if (env.WEBHOOK_RETRY_BASE_MS > env.WEBHOOK_RETRY_MAX_MS)
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_RETRY_BASE_MS'], message: 'must not exceed WEBHOOK_RETRY_MAX_MS' })
     if (!env.ETHR_RPC_URL && env.ETHR_REGISTRY)
       ctx.addIssue({ code: 'custom', path: ['ETHR_REGISTRY'], message: 'only makes sense with ETHR_RPC_URL' })
   })
@@ -109,5 +150,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     limits: { bodyBytes: e.BODY_LIMIT_BYTES, ratePerMinute: e.RATE_LIMIT_PER_MINUTE },
     clockSkewSeconds: e.CLOCK_SKEW_SECONDS,
+    audit: { anchorEvery: e.AUDIT_ANCHOR_EVERY, anchorSeconds: e.AUDIT_ANCHOR_SECONDS },
+    challengeTtlSeconds: e.CHALLENGE_TTL_SECONDS,
+    statusLists: {
+      allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',
+    },
+    webhooks: {
+      allowLoopback: e.WEBHOOKS_ALLOW_LOOPBACK === '1',
+      pollMs: e.WEBHOOK_POLL_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+    },
   }
 }

@@ -11,10 +11,25 @@ import { Database } from './db/database.js'
 import type { Config } from './config.js'
 import { openDatabase } from './db/data-source.js'
 import { createDidResolver } from './did/resolver.js'
+import { KeyRotationService } from './institutions/key-rotation.js'
 import { InstitutionService } from './institutions/service.js'
+import { supersededKeyCheck } from './institutions/superseded-keys.js'
+import { TYPES_REQUIRING_STATUS } from './credentials/subject-schemas.js'
+import { StatusListSource } from './status/list-source.js'
+import { StatusService } from './status/service.js'
+import { TrustRegistry } from './trust/service.js'
+import { trustCheck } from './trust/trust-check.js'
+import { ChallengeService } from './acceptance/challenges.js'
+import { VerificationService } from './acceptance/verifications.js'
+import { AcceptanceService } from './acceptance/acceptances.js'
+import { CredentialingFileService } from './acceptance/credentialing-file.js'
+import { auditAcceptance, auditVerification } from './acceptance/audit-events.js'
 import { IssuanceService } from './issuance/service.js'
 import { jsonLogger } from './log.js'
+import { createNotifications, type Notifier } from './notifications/index.js'
+import { createAudit, type AuditAnchorer, type AuditLog } from './audit/index.js'
 import { ensureSecrets, type Secrets } from './secrets.js'
+import type { VerifyContext } from './verification/verify-credential.js'
 
 export interface Medcred {
   url: string
@@ -24,6 +39,18 @@ export interface Medcred {
   chain: Chain
   db: DataSource
   agent: MedcredAgent
+  /** The capabilities, for tools, benchmarks and tests that call them without HTTP. */
+  services: { acceptances: AcceptanceService; verifications: VerificationService; trust: TrustRegistry; status: StatusService }
+  /** How credentials are verified here (resolver, status lists, key policy): for tools and benchmarks. */
+  verifyContext: VerifyContext
+  /** The write gate over `db` (see db/database.ts): scripts and tests write through it, as capabilities do. */
+  store: Database
+  /** Tells relying institutions about a change; call inside the change's transaction. */
+  notifier: Notifier
+  /** The audit trail: `audit.append(manager, event)` inside a change's transaction (src/audit). */
+  audit: AuditLog
+  /** Cuts and anchors audit batches in the background; `runOnce()` runs it now (tests, scripts). */
+  auditAnchorer: AuditAnchorer
   stop(): Promise<void>
 }
 
@@ -42,7 +69,28 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
     const database = new Database(db)
     const registry = new RegistryWriter({ agent, chain })
     const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl })
-    const issuance = new IssuanceService({ db: database, agent })
+    const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log })
+    const status = new StatusService({ db: database, agent, publicUrl: config.publicUrl, notifier: notifications.notifier })
+    const trust = new TrustRegistry({ db: database, notifier: notifications.notifier })
+    const issuance = new IssuanceService({ db: database, agent, status })
+    const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status })
+    const statusLists = new StatusListSource({
+      status,
+      resolver,
+      policy: { ...config.statusLists, timeoutMs: 5000, maxBytes: 2 * 1024 * 1024 },
+    })
+    const verifyContext: VerifyContext = {
+      resolver,
+      skewSeconds: config.clockSkewSeconds,
+      status: { lists: statusLists, typesRequiringStatus: TYPES_REQUIRING_STATUS },
+      supersededKeys: supersededKeyCheck({ db: database, resolver }),
+      trustedIssuer: trustCheck(trust),
+    }
+    const audit = createAudit({ db: database, agent, chain, registry, config: config.audit, log })
+    const challenges = new ChallengeService({ db: database, ttlSeconds: config.challengeTtlSeconds })
+    const verifications = new VerificationService({ db: database, agent, challenges, verifyContext, publicUrl: config.publicUrl, audit: auditVerification(audit.log) })
+    const acceptances = new AcceptanceService({ db: database, trust, verifyContext, audit: auditAcceptance(audit.log) })
+    const credentialingFiles = new CredentialingFileService({ db: database, verifications, acceptances })
     const health = healthCheck(db, chain)
 
     const app = createApp({
@@ -50,14 +98,26 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
       adminToken: secrets.adminToken,
       institutions,
       issuance,
+      status,
+      keyRotation,
+      trust,
+      challenges,
+      verifications,
+      acceptances,
+      credentialingFiles,
+      webhooks: notifications.webhooks,
+      notices: notifications.notices,
+      audit: audit.log,
       resolver,
-      verifyContext: { resolver, skewSeconds: config.clockSkewSeconds },
+      verifyContext,
       health,
       log,
     })
     const server = await listen(app.callback(), config.port)
     const port = (server.address() as AddressInfo).port
     const openDb = db
+    notifications.worker.start()
+    audit.anchorer.start()
     return {
       url: `http://127.0.0.1:${port}`,
       port,
@@ -66,10 +126,20 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
       chain,
       db: openDb,
       agent,
+      verifyContext,
+      services: { acceptances, verifications, trust, status },
+      store: database,
+      notifier: notifications.notifier,
+      audit: audit.log,
+      auditAnchorer: audit.anchorer,
       async stop() {
         await new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeAllConnections?.()
+        // Attempts in flight finish and are recorded before the database goes away.
+        await notifications.worker.stop()
+        await audit.anchorer.stop()
         await openDb.destroy()
+        resolver.close()
         await chain.stop()
       },
     }

@@ -34,7 +34,7 @@ describe('a dead chain RPC', () => {
     svc = await startTestService({
       env: { ETHR_RPC_URL: node.rpcUrl, ETHR_REGISTRY: registry, ETHR_OPERATOR_KEY: OPERATOR_KEY, TX_TIMEOUT_MS: '3000' },
     })
-    board = await svc.api.createInstitution({ name: 'Board', kind: 'board', jurisdiction: 'US-TX' })
+    board = await svc.api.createTrustedBoard('Board')
     const clinician = await HolderWallet.create()
     license = (await svc.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)).body
       .verifiableCredential

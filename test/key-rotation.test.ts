@@ -14,7 +14,7 @@ describe('signing key rotation on chain', () => {
   })
   afterAll(() => svc?.dispose())
 
-  const newBoard = (name: string) => svc.api.createInstitution({ name, kind: 'board', jurisdiction: 'US-TX' })
+  const newBoard = (name: string) => svc.api.createTrustedBoard(name)
   const issue = async (apiKey: string) =>
     (await svc.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, apiKey)).body.verifiableCredential
   const verify = (vc: unknown) => svc.api.post('/credentials/verify', { verifiableCredential: vc })

@@ -18,7 +18,7 @@ describe('restart on the same DATA_DIR', () => {
   it('keeps institutions, their on-chain DIDs, their keys and issued credentials', async () => {
     const database = await databasePromise
     const first = await startTestService({ dataDir, database })
-    const board = await first.api.createInstitution({ name: 'Texas Medical Board', kind: 'board', jurisdiction: 'US-TX' })
+    const board = await first.api.createTrustedBoard('Texas Medical Board')
     const clinician = await HolderWallet.create()
     const issued = await first.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)
     expect(issued.status).toBe(201)

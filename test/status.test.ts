@@ -15,7 +15,7 @@ describe('revocation and suspension through status lists', () => {
 
   beforeAll(async () => {
     svc = await startTestService()
-    board = await svc.api.createInstitution({ name: 'Texas Medical Board', kind: 'board', jurisdiction: 'US-TX' })
+    board = await svc.api.createTrustedBoard('Texas Medical Board')
     hospital = await svc.api.createInstitution({ name: 'Mercy General', kind: 'hospital' })
     clinician = await HolderWallet.create()
   })

@@ -12,7 +12,7 @@ describe('POST /credentials/verify', () => {
 
   beforeAll(async () => {
     svc = await startTestService()
-    board = await svc.api.createInstitution({ name: 'Texas Medical Board', kind: 'board', jurisdiction: 'US-TX' })
+    board = await svc.api.createTrustedBoard('Texas Medical Board')
     hospital = await svc.api.createInstitution({ name: 'Mercy General', kind: 'hospital' })
     clinician = await HolderWallet.create()
     license = (await svc.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)).body
@@ -116,7 +116,7 @@ describe('POST /credentials/verify', () => {
     const selfMade = await mallory.selfIssue(licenseCredential(mallory.did, { credentialSubject: { npi: '1234567890' } }))
     const res = await verify(selfMade)
     expect(res.status).toBe(400)
-    expect(failedChecks(res.body)).toEqual(['schema', 'status'])
+    expect(failedChecks(res.body)).toEqual(['schema', 'trustedIssuer', 'status'])
     expect(res.body.errors[0].detail).toMatch(/npi/)
   })
 

@@ -12,7 +12,7 @@ describe('POST /presentations/verify', () => {
 
   beforeAll(async () => {
     svc = await startTestService()
-    board = await svc.api.createInstitution({ name: 'Texas Medical Board', kind: 'board', jurisdiction: 'US-TX' })
+    board = await svc.api.createTrustedBoard('Texas Medical Board')
     clinician = await HolderWallet.create()
     license = (await svc.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)).body
       .verifiableCredential

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import Koa from 'koa'
 import type { IssuanceService } from '../issuance/service.js'
+import type { AuditLog } from '../audit/audit-log.js'
+import type { KeyRotationService } from '../institutions/key-rotation.js'
+import type { StatusService } from '../status/service.js'
+import type { TrustRegistry } from '../trust/service.js'
+import type { ChallengeService } from '../acceptance/challenges.js'
+import type { VerificationService } from '../acceptance/verifications.js'
+import type { AcceptanceService } from '../acceptance/acceptances.js'
+import type { CredentialingFileService } from '../acceptance/credentialing-file.js'
+import type { NotificationService, WebhookService } from '../notifications/index.js'
 import type { InstitutionService } from '../institutions/service.js'
 import type { DidResolver } from '../did/resolver.js'
 import type { LimitsConfig } from '../config.js'
@@ -9,11 +18,18 @@ import { authenticate } from './auth.js'
 import { jsonBody } from './body.js'
 import { problems, type Logger } from './problem.js'
 import { rateLimit } from './rate-limit.js'
+import { auditRoutes } from './routes/audit.js'
 import { credentialRoutes } from './routes/credentials.js'
 import { healthRoutes, type HealthReport } from './routes/health.js'
 import { identifierRoutes } from './routes/identifiers.js'
 import { institutionRoutes } from './routes/institutions.js'
 import { presentationRoutes } from './routes/presentations.js'
+import { statusRoutes } from './routes/status.js'
+import { trustRoutes } from './routes/trust.js'
+import { verificationRoutes } from './routes/verifications.js'
+import { acceptanceRoutes } from './routes/acceptances.js'
+import { notificationRoutes } from './routes/notifications.js'
+import { webhookRoutes } from './routes/webhooks.js'
 
 /** Everything the HTTP layer calls; built by the composition root (src/service.ts), in tests too. */
 export interface AppDeps {
@@ -21,6 +37,16 @@ export interface AppDeps {
   adminToken: string
   institutions: InstitutionService
   issuance: IssuanceService
+  status: StatusService
+  keyRotation: KeyRotationService
+  trust: TrustRegistry
+  challenges: ChallengeService
+  verifications: VerificationService
+  acceptances: AcceptanceService
+  credentialingFiles: CredentialingFileService
+  webhooks: WebhookService
+  notices: NotificationService
+  audit: AuditLog
   resolver: DidResolver
   verifyContext: VerifyContext
   health: () => Promise<HealthReport>
@@ -45,7 +71,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(authenticate(deps))
   app.use(jsonBody(deps.limits.bodyBytes))
 
-  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, presentationRoutes, identifierRoutes]) {
+  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, webhookRoutes, notificationRoutes, auditRoutes]) {
     const router = routes(deps)
     app.use(router.routes()).use(router.allowedMethods())
   }

@@ -38,6 +38,7 @@ async function stopOrphan(pidFile: string): Promise<void> {
   if (!fs.existsSync(pidFile)) return
   const pid = Number(fs.readFileSync(pidFile, 'utf8'))
   fs.rmSync(pidFile, { force: true })
+  fs.rmSync(path.join(path.dirname(pidFile), RPC_FILE), { force: true })
   try {
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')
     if (!cmdline.includes('anvil')) return
@@ -48,6 +49,40 @@ async function stopOrphan(pidFile: string): Promise<void> {
     }
   } catch {
     // gone (or never ours): nothing to stop
+  }
+}
+
+/** Written while a node runs, so other processes on the same DATA_DIR (the audit checker) use it, not a second node. */
+const RPC_FILE = 'rpc.json'
+
+async function answers(rpcUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      signal: AbortSignal.timeout(2000),
+    })
+    return res.ok
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The RPC URL of the node another process is running on `stateDir`, if there is one that still answers.
+ * Starting a second node instead would be wrong twice: it would kill the first (stopOrphan) and both would
+ * write the same state file.
+ */
+export async function findRunningNode(stateDir: string): Promise<{ rpcUrl: string; chainId: number } | undefined> {
+  const file = path.join(stateDir, RPC_FILE)
+  if (!fs.existsSync(file)) return undefined
+  try {
+    const { rpcUrl, pid } = JSON.parse(fs.readFileSync(file, 'utf8')) as { rpcUrl: string; pid: number }
+    if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil')) return undefined
+    return (await answers(rpcUrl)) ? { rpcUrl, chainId: LOCAL_CHAIN_ID } : undefined
+  } catch {
+    return undefined // stale file: its node is gone
   }
 }
 
@@ -105,6 +140,8 @@ export async function startLocalNode(stateDir: string, opts: { port?: number } =
     child.kill('SIGKILL')
     throw new Error(`${(e as Error).message}${stderr ? `: ${stderr.trim()}` : ''}`)
   }
+  const rpcFile = path.join(stateDir, RPC_FILE)
+  fs.writeFileSync(rpcFile, JSON.stringify({ rpcUrl, pid: child.pid }) + '\n')
 
   return {
     rpcUrl,
@@ -118,6 +155,7 @@ export async function startLocalNode(stateDir: string, opts: { port?: number } =
         if (child.exitCode === null) child.kill('SIGKILL')
       }
       fs.rmSync(pidFile, { force: true })
+      fs.rmSync(rpcFile, { force: true })
     },
   }
 }

@@ -1,7 +1,8 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { Wallet, type JsonRpcProvider } from 'ethers'
 import type { ChainConfig } from '../config.js'
-import { startLocalNode } from './anvil.js'
+import { findRunningNode, startLocalNode } from './anvil.js'
 import { createProvider } from './provider.js'
 import { checkRegistry, ensureLocalRegistry } from './registry.js'
 import { SerialQueue } from './serial-queue.js'
@@ -43,6 +44,26 @@ export async function connectChain(config: ChainConfig, dataDir: string): Promis
     return assemble({ config, rpcUrl: node.rpcUrl, chainId: node.chainId, provider, registry, local: true, stop: node.stop })
   } catch (e) {
     await node.stop()
+    throw e
+  }
+}
+
+/**
+ * For tools that read the chain beside a running service (the audit checker): on the local node, use the
+ * node the service is running on DATA_DIR if there is one; only otherwise start one (connectChain).
+ */
+export async function connectChainForReading(config: ChainConfig, dataDir: string): Promise<Chain> {
+  const stateDir = path.join(dataDir, 'chain')
+  const running = config.rpcUrl ? undefined : await findRunningNode(stateDir)
+  if (!running) return connectChain(config, dataDir)
+  const file = path.join(stateDir, 'registry.json')
+  const { address } = JSON.parse(fs.readFileSync(file, 'utf8')) as { address: string }
+  const provider = createProvider(running.rpcUrl, running.chainId)
+  try {
+    const registry = await checkRegistry(provider, address)
+    return assemble({ config, rpcUrl: running.rpcUrl, chainId: running.chainId, provider, registry, local: true, stop: async () => {} })
+  } catch (e) {
+    provider.destroy()
     throw e
   }
 }

@@ -1,12 +1,20 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { DataSource } from 'typeorm'
+import { PG_POOL_SIZE } from './database.js'
 import { Entities as veramoEntities, migrations as veramoMigrations } from '@veramo/data-store'
 import { medcredMigrations } from '../../migrations/index.js'
+import { ChallengeEntity, CredentialingFileEntity, ReceiptEntity, RelianceEntity, VerificationEntity } from '../acceptance/acceptance.entities.js'
+import { auditEntities } from '../audit/entities.js'
 import { InstitutionEntity } from '../institutions/institution.entity.js'
 import { IssuedCredentialEntity } from '../issuance/issued-credential.entity.js'
+import { KeyRotationEntity } from '../institutions/key-rotation.entity.js'
+import { notificationEntities } from '../notifications/entities.js'
+import { StatusChangeEntity, StatusEntryEntity, StatusListEntity } from '../status/status.entities.js'
+import { TrustedIssuerEntity, TrustedVerifierEntity } from '../trust/trust.entities.js'
 
-export const medcredEntities = [InstitutionEntity, IssuedCredentialEntity]
+export const medcredEntities = [InstitutionEntity, IssuedCredentialEntity, StatusListEntity, StatusEntryEntity, StatusChangeEntity, KeyRotationEntity, ...auditEntities, ...notificationEntities,
+  TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity]
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; unset = SQLite file `<dataDir>/medcred.sqlite`. */
@@ -24,7 +32,7 @@ export function createDataSource(opts: DatabaseOptions): DataSource {
     logging: false as const,
   }
   if (opts.databaseUrl) {
-    return new DataSource({ type: 'postgres', url: opts.databaseUrl, ...common })
+    return new DataSource({ type: 'postgres', url: opts.databaseUrl, extra: { max: PG_POOL_SIZE }, ...common })
   }
   fs.mkdirSync(opts.dataDir, { recursive: true })
   return new DataSource({

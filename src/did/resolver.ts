@@ -1,9 +1,9 @@
-import { Contract, computeAddress } from 'ethers'
+import { computeAddress } from 'ethers'
 import { Resolver, type DIDResolutionResult, type Resolvable } from 'did-resolver'
 import { getResolver as getEthrResolver } from 'ethr-did-resolver'
 import { getDidKeyResolver } from '@veramo/did-provider-key'
 import type { Chain } from '../chain/chain.js'
-import { registryAbi } from '../chain/registry.js'
+import { JsonRpcClient } from '../chain/json-rpc.js'
 
 /** Why a DID could not be resolved; `unavailable` means "cannot check now", never "invalid". */
 export type ResolutionFailure = 'invalidDid' | 'notFound' | 'methodNotSupported' | 'unavailable'
@@ -20,6 +20,7 @@ export interface DidResolver extends Resolvable {
   resolveAt(did: string, blockNumber: number): Promise<Resolution>
   /** Drops what is cached for `did` (after our own registry write). */
   invalidate(did: string): void
+  close(): void
 }
 
 const DID_SYNTAX = /^did:[a-z0-9]+:[A-Za-z0-9._%:-]+(#[^\s]*)?$/
@@ -33,7 +34,7 @@ function failure(reason: ResolutionFailure, message: string): Resolution {
   }
 }
 
-export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 'registry' | 'provider'>): DidResolver {
+export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 'registry' | 'provider' | 'rpcUrl'>): DidResolver {
   const inner = new Resolver({
     // ethr-did-resolver's types come from ethers' CommonJS build; the ESM provider is the same class at run time.
     ...getEthrResolver({
@@ -44,7 +45,10 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
     ...getDidKeyResolver(),
   })
 
-  const registry = new Contract(chain.registry, registryAbi, chain.provider)
+  const rpc = new JsonRpcClient(chain.rpcUrl)
+  /** `changed(address)` of the ERC-1056 registry: the last block that touched the DID. */
+  const changedBlock = async (address: string): Promise<bigint> =>
+    BigInt((await rpc.call('eth_call', [{ to: chain.registry, data: `0xf96d0f9f${address.slice(2).toLowerCase().padStart(64, '0')}` }, 'latest'])) as string)
   /**
    * Cached documents, each with the registry's `changed` block for its DID when it was read. Every read
    * re-checks that one number (a single eth_call), so a cached document never outlives a registry change
@@ -70,7 +74,7 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
     if (!address) return resolveUncached(did)
     let changed: bigint
     try {
-      changed = (await registry.changed(address)) as bigint
+      changed = await changedBlock(address)
     } catch (e) {
       return failure('unavailable', `the chain could not be read: ${(e as Error).message.slice(0, 200)}`)
     }
@@ -137,6 +141,7 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
     resolveDid,
     resolveAt,
     invalidate: (did) => cache.delete(did),
+    close: () => rpc.close(),
     async resolve(didUrl: string) {
       return (await resolveDid(didUrl.split('#')[0])).result
     },

@@ -16,6 +16,8 @@ export interface InstitutionRow {
   createdAt: string
   /** The KMS key the institution signs with now; null = the DID's original controller key. */
   signingKid: string | null
+  /** How old another institution's acceptance receipt may be for this one to rely on it; null = the default. */
+  receiptWindowDays: number | null
 }
 
 export const InstitutionEntity = new EntitySchema<InstitutionRow>({
@@ -31,5 +33,6 @@ export const InstitutionEntity = new EntitySchema<InstitutionRow>({
     anchorTx: { type: 'varchar', length: 66 },
     createdAt: { type: 'varchar', length: 30 },
     signingKid: { type: 'varchar', length: 200, nullable: true },
+    receiptWindowDays: { type: 'integer', nullable: true },
   },
 })

@@ -22,13 +22,21 @@ export interface InstitutionView {
   did: string
   anchorTx: string
   createdAt: string
+  policy: { receiptWindowDays: number }
 }
+
+/**
+ * NCQA-accredited organisations need primary-source verifications at most 120 days old at decision time
+ * (files decided from July 2025), so a receipt older than that is not relied on unless an institution
+ * sets its own window.
+ */
+export const DEFAULT_RECEIPT_WINDOW_DAYS = 120
 
 export const INSTITUTION_SERVICE_TYPE = 'MedcredInstitution'
 
 export function toView(row: InstitutionRow): InstitutionView {
-  const { apiKeyHash: _hash, signingKid: _kid, ...view } = row
-  return view
+  const { apiKeyHash: _hash, signingKid: _kid, receiptWindowDays, ...view } = row
+  return { ...view, policy: { receiptWindowDays: receiptWindowDays ?? DEFAULT_RECEIPT_WINDOW_DAYS } }
 }
 
 export class InstitutionService {
@@ -80,6 +88,7 @@ export class InstitutionService {
       anchorTx,
       createdAt: new Date().toISOString(),
       signingKid: identifier.controllerKeyId ?? null,
+      receiptWindowDays: null,
     }
     await db.write(() => agent.didManagerAddService({ did: identifier.did, service, options: { localOnly: true } }))
     await db.transaction((m) => m.getRepository(InstitutionEntity).insert(row))
@@ -90,6 +99,12 @@ export class InstitutionService {
     const row = await this.deps.db.manager.getRepository(InstitutionEntity).findOneBy({ id })
     if (!row) throw new AppError('not-found', `no institution ${id}`)
     return row
+  }
+
+  /** Sets how old another institution's receipt may be for this one to rely on it. */
+  async setPolicy(id: string, policy: { receiptWindowDays: number }): Promise<InstitutionView> {
+    await this.deps.db.transaction((m) => m.getRepository(InstitutionEntity).update({ id }, { receiptWindowDays: policy.receiptWindowDays }))
+    return toView(await this.get(id))
   }
 
   /** The institution an API key belongs to, or undefined. */

@@ -5,6 +5,8 @@ import type { Database } from '../db/database.js'
 import { AppError } from '../errors.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { IssuedCredentialEntity } from '../issuance/issued-credential.entity.js'
+import type { Notifier } from '../notifications/notifier.js'
+import { TrustRegistry } from '../trust/service.js'
 import { signAsInstitution } from '../issuance/sign.js'
 import { Bitstring } from './bitstring.js'
 import { permutedIndex } from './index-permutation.js'
@@ -58,7 +60,7 @@ export interface StatusChangeResult {
  * credentials served at `/status/{listId}`.
  */
 export class StatusService {
-  constructor(private readonly deps: { db: Database; agent: MedcredAgent; publicUrl: string }) {}
+  constructor(private readonly deps: { db: Database; agent: MedcredAgent; publicUrl: string; notifier: Notifier }) {}
 
   listUrl(listId: string): string {
     return `${this.deps.publicUrl}/status/${listId}`
@@ -149,6 +151,7 @@ export class StatusService {
     credentialId: string,
     requests: StatusRequest[],
     reason: StatusReason,
+    audit?: (m: EntityManager, result: StatusChangeResult) => Promise<unknown>,
   ): Promise<StatusChangeResult> {
     return this.deps.db.transaction(async (m) => {
       const credential = await m.getRepository(IssuedCredentialEntity).findOneBy({ id: credentialId })
@@ -168,7 +171,10 @@ export class StatusService {
         changed ||= outcome.changed
         details.push(outcome.detail)
       }
-      return { credentialId, status: stateOf([...byPurpose.values()]), changed, detail: details.join('; ') }
+      const result = { credentialId, status: stateOf([...byPurpose.values()]), changed, detail: details.join('; ') }
+      if (changed) await this.tellRelyingParties(m, credential.id, credential.issuerDid, result.status, reason)
+      await audit?.(m, result)
+      return result
     })
   }
 
@@ -227,6 +233,13 @@ export class StatusService {
     }
     await m.getRepository(StatusChangeEntity).insert(change)
     entry.state = state
+  }
+
+  /** Every institution that relied on the credential learns of the change, in the same transaction. */
+  private async tellRelyingParties(m: EntityManager, credentialId: string, issuer: string, status: CredentialState, reason: StatusReason) {
+    const recipients = await TrustRegistry.reliersOf(m, [credentialId])
+    const event = status === 'revoked' ? 'credential.revoked' : status === 'suspended' ? 'credential.suspended' : 'credential.reinstated'
+    await this.deps.notifier.notify(m, { event, recipients, data: { credentialId, issuer, status, reason } })
   }
 
   /** A credential's current status and its history; only its issuer may read it. */

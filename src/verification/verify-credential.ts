@@ -18,6 +18,8 @@ export interface VerifyContext {
   status?: StatusCheckContext
   /** Accepts signatures by keys retired as `superseded`, for credentials recorded before the rotation. */
   supersededKeys?: SupersededKeyCheck
+  /** The trust registry's `trustedIssuer` check; without it, who signed is not judged. */
+  trustedIssuer?: (credential: Record<string, unknown>, issuer: string) => Promise<Check>
 }
 
 /** Given a JWT whose signature fails against the issuer's current DID document, explains why it still counts. */
@@ -72,6 +74,7 @@ export async function verifyCredential(input: SignedCredentialInput, ctx: Verify
   checks.push(checkDates(proof.payload, credential, { now, skewSeconds: ctx.skewSeconds }))
   checks.push(checkSchema(credential))
   const signed = proof.checks.every((c) => c.ok)
+  if (ctx.trustedIssuer && signed) checks.push(await ctx.trustedIssuer(credential, proof.payload.iss as string))
   if (ctx.status && signed) checks.push(await checkStatus(credential, proof.payload.iss as string, ctx.status))
   return { ...verdict(checks), credential, jwt, digest: credentialDigest(jwt) }
 }

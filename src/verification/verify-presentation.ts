@@ -22,6 +22,8 @@ export async function verifyPresentation(
   input: SignedPresentationInput,
   expected: { challenge: string; domain: string },
   ctx: VerifyContext,
+  /** Lets a caller settle an embedded credential another way (e.g. on an acceptance receipt). */
+  settle?: (jwt: string) => Promise<CredentialVerdict | undefined>,
 ): Promise<PresentationVerdict> {
   const jwt = typeof input === 'string' ? input : input.proof.jwt
   const now = ctx.now ?? Math.floor(Date.now() / 1000)
@@ -69,10 +71,12 @@ export async function verifyPresentation(
   const credentials: CredentialVerdict[] = []
   const notSubject: number[] = []
   for (const [i, vc] of embedded.entries()) {
-    const result =
+    const signed =
       typeof vc === 'string' || (vc && typeof vc === 'object' && typeof (vc as { proof?: { jwt?: unknown } }).proof?.jwt === 'string')
-        ? await verifyCredential(vc as string, ctx)
-        : { verified: false, checks: [fail('format', 'not a signed credential (VC-JWT or JSON with proof.jwt)')] }
+    const jwt = signed ? (typeof vc === 'string' ? vc : (vc as { proof: { jwt: string } }).proof.jwt) : undefined
+    const result: CredentialVerdict = jwt
+      ? ((await settle?.(jwt)) ?? (await verifyCredential(jwt, ctx)))
+      : { verified: false, checks: [fail('format', 'not a signed credential (VC-JWT or JSON with proof.jwt)')] }
     credentials.push(result)
     checks.push(...prefixed(`credentials[${i}]`, result.checks))
     const subjects = asArray(result.credential?.credentialSubject as { id?: string } | { id?: string }[] | undefined)

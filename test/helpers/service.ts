@@ -28,6 +28,8 @@ export async function startTestService(
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
     RATE_LIMIT_PER_MINUTE: '100000',
+    STATUS_LIST_ALLOW_LOOPBACK: '1',
+    WEBHOOKS_ALLOW_LOOPBACK: '1',
     ...opts.env,
   })
   const medcred = await startMedcred(config, silentLogger)
@@ -86,6 +88,19 @@ export class ApiClient {
 
   get<T = any>(p: string, token?: string) {
     return this.request<T>('GET', p, { token })
+  }
+
+  /** Puts `did` in the trust registry for these credential types (and jurisdictions). */
+  async trustIssuer(did: string, credentialTypes: string[], jurisdictions: string[] = []) {
+    const res = await this.post('/trust/issuers', { did, credentialTypes, jurisdictions }, this.adminToken)
+    if (res.status !== 201) throw new Error(`trusting ${did} failed: ${res.status} ${JSON.stringify(res.body)}`)
+  }
+
+  /** A board the consortium trusts for licenses, certifications and DEA registrations in its jurisdiction. */
+  async createTrustedBoard(name: string, jurisdiction = 'US-TX') {
+    const board = await this.createInstitution({ name, kind: 'board', jurisdiction })
+    await this.trustIssuer(board.did, ['ClinicianLicenseCredential', 'BoardCertificationCredential', 'DEARegistrationCredential'], [jurisdiction])
+    return board
   }
 
   /** Creates an institution with the admin token; returns its record and API key. */

@@ -15,6 +15,7 @@ const NewInstitution = z.strictObject({
   jurisdiction: z.string().regex(JURISDICTION, 'must be an ISO 3166-2 code such as US-TX').optional(),
 })
 
+const PolicyRequest = z.strictObject({ receiptWindowDays: z.number().int().min(1).max(3650) })
 const RotateRequest = z.strictObject({ reason: z.enum(['superseded', 'compromised']) })
 
 export function institutionRoutes(deps: AppDeps): Router {
@@ -36,6 +37,16 @@ export function institutionRoutes(deps: AppDeps): Router {
       throw new AppError('forbidden', 'an institution may read only its own record')
     }
     json(ctx, 200, toView(await deps.institutions.get(ctx.params.id)))
+  })
+
+  /** The institution's own policy: how old a receipt it relies on may be (days). */
+  router.patch('/institutions/:id/policy', async (ctx) => {
+    const caller = callerOf(ctx)
+    if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs the institution's API key or the admin token")
+    if (caller.kind === 'institution' && caller.institution.id !== ctx.params.id) throw new AppError('forbidden', 'an institution may change only its own policy')
+    const policy = parseOrThrow(PolicyRequest, ctx.state.body)
+    await deps.institutions.get(ctx.params.id)
+    json(ctx, 200, await deps.institutions.setPolicy(ctx.params.id, policy))
   })
 
   /** Rotates the institution's signing key on chain; `compromised` also invalidates what the old key signed. */

@@ -5,6 +5,7 @@ import { STATUS_ENTRY_TYPES } from '../../status/list-credential.js'
 import { STATUS_REASONS, type StatusReason, type StatusRequest } from '../../status/service.js'
 import { AppError } from '../../errors.js'
 import { parseOrThrow } from '../../validation.js'
+import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
@@ -26,7 +27,11 @@ export function statusRoutes(deps: AppDeps): Router {
     const issuer = requireInstitution(ctx)
     const body = parseOrThrow(ChangeStatusRequest, ctx.state.body)
     const reason: StatusReason = body.reason ?? (body.credentialStatus.every((s) => s.status === 'active') ? 'reinstated' : 'unspecified')
-    const result = await deps.status.change(issuer, body.credentialId, body.credentialStatus as StatusRequest[], reason)
+    const result = await deps.status.change(issuer, body.credentialId, body.credentialStatus as StatusRequest[], reason, (m, r) =>
+      r.changed
+        ? audited(ctx, deps.audit, 'credential.status-changed', { type: 'credential', id: body.credentialId, issuerInstitutionId: issuer.id }, { status: r.status, reason })(m)
+        : Promise.resolve(),
+    )
     json(ctx, 200, result)
   })
 

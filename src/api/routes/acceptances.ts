@@ -1,0 +1,66 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { VERIFICATION_PURPOSES } from '../../acceptance/acceptance.entities.js'
+import { CREDENTIAL_ELEMENTS } from '../../acceptance/credentialing-file.js'
+import { AppError } from '../../errors.js'
+import { failures } from '../../verification/checks.js'
+import { parseOrThrow } from '../../validation.js'
+import { requireInstitution } from '../auth.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+import { sendVerdict } from './verdict.js'
+
+const signed = z.union([z.string().min(1).max(100_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(100_000) }) })])
+
+const AcceptanceRequest = z.strictObject({ verifiableCredential: signed, receipt: signed })
+
+const CredentialingFileRequest = z.strictObject({
+  verifiablePresentation: z.union([z.string().min(1).max(500_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(500_000) }) })]),
+  challenge: z.string().min(1).max(100),
+  domain: z.string().min(1).max(300),
+  purpose: z.enum(VERIFICATION_PURPOSES).default('onboarding'),
+  receipts: z.array(signed).max(20).optional(),
+  elements: z.array(z.enum(Object.keys(CREDENTIAL_ELEMENTS) as [string, ...string[]])).min(1).optional(),
+})
+
+const hospitals = ['hospital'] as const
+
+export function acceptanceRoutes(deps: AppDeps): Router {
+  const router = new Router()
+
+  /** Accept once: rely on another institution's receipt, with only the live checks. */
+  router.post('/acceptances', async (ctx) => {
+    const hospital = requireInstitution(ctx, hospitals)
+    const { verifiableCredential, receipt } = parseOrThrow(AcceptanceRequest, ctx.state.body)
+    const outcome = await deps.acceptances.accept(hospital, { credential: verifiableCredential as never, receipt: receipt as never })
+    if (!outcome.verified) {
+      sendVerdict(ctx, outcome, 'credential', failures(outcome.checks), { accepted: false })
+      return
+    }
+    json(ctx, 201, {
+      accepted: true,
+      acceptanceId: outcome.acceptanceId,
+      reliedOnReceipt: true,
+      reliedOn: outcome.reliedOn,
+      checks: outcome.checks,
+      note: `accepted on the receipt of ${outcome.reliedOn!.verifier}; the credential was not re-verified, only its status, expiry and issuer trust were checked live`,
+    })
+  })
+
+  router.post('/credentialing-files', async (ctx) => {
+    const hospital = requireInstitution(ctx, hospitals)
+    const request = parseOrThrow(CredentialingFileRequest, ctx.state.body)
+    const report = await deps.credentialingFiles.create(hospital, request as never)
+    ctx.set('Location', `/credentialing-files/${report.id}`)
+    json(ctx, 201, report)
+  })
+
+  router.get('/credentialing-files/:id', async (ctx) => {
+    const hospital = requireInstitution(ctx)
+    const report = await deps.credentialingFiles.get(hospital, ctx.params.id)
+    if (!report) throw new AppError('not-found', `no credentialing file ${ctx.params.id} of this institution`)
+    json(ctx, 200, report)
+  })
+
+  return router
+}

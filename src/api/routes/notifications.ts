@@ -1,0 +1,25 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { parseOrThrow } from '../../validation.js'
+import { requireInstitution } from '../auth.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+
+const ListQuery = z.strictObject({
+  after: z.uuid('must be the `next` of the previous page').optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+})
+
+/** The calling institution's notices, newest first: `?limit=` (1–200, default 50) and `?after=<next>`. */
+export function notificationRoutes(deps: AppDeps): Router {
+  const router = new Router()
+
+  router.get('/notifications', async (ctx) => {
+    const institution = requireInstitution(ctx)
+    const query = parseOrThrow(ListQuery, ctx.query, { prefix: 'query' })
+    ctx.set('Cache-Control', 'no-store')
+    json(ctx, 200, await deps.notices.list(institution.id, query))
+  })
+
+  return router
+}

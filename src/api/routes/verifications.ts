@@ -1,0 +1,65 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { VERIFICATION_PURPOSES } from '../../acceptance/acceptance.entities.js'
+import { AppError } from '../../errors.js'
+import { failures } from '../../verification/checks.js'
+import { parseOrThrow } from '../../validation.js'
+import { requireInstitution } from '../auth.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+import { sendVerdict } from './verdict.js'
+
+const signed = z.union([z.string().min(1).max(500_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(500_000) }) })])
+
+export const VerificationRequest = z.strictObject({
+  verifiablePresentation: signed,
+  challenge: z.string().min(1).max(100),
+  domain: z.string().min(1).max(300),
+  purpose: z.enum(VERIFICATION_PURPOSES),
+})
+
+const hospitals = ['hospital'] as const
+
+export function verificationRoutes(deps: AppDeps): Router {
+  const router = new Router()
+
+  /** A single-use, short-lived challenge bound to the hospital's DID as domain. */
+  router.post('/verifications/challenges', async (ctx) => {
+    const hospital = requireInstitution(ctx, hospitals)
+    json(ctx, 201, await deps.challenges.issue(hospital))
+  })
+
+  /** Full verification of a clinician's presentation; on success one signed acceptance receipt per credential. */
+  router.post('/verifications', async (ctx) => {
+    const hospital = requireInstitution(ctx, hospitals)
+    const request = parseOrThrow(VerificationRequest, ctx.state.body)
+    const { verification, verdict, receipts } = await deps.verifications.verify(hospital, request as never)
+    ctx.set('Location', `/verifications/${verification.id}`)
+    if (!verdict.verified) {
+      sendVerdict(ctx, verdict, 'presentation', failures(verdict.checks), { verificationId: verification.id })
+      return
+    }
+    json(ctx, 201, { id: verification.id, verified: true, purpose: verification.purpose, holder: verdict.holder, checks: verdict.checks, receipts })
+  })
+
+  router.get('/verifications/:id', async (ctx) => {
+    const hospital = requireInstitution(ctx)
+    const verification = await deps.verifications.get(hospital, ctx.params.id)
+    if (!verification) throw new AppError('not-found', `no verification ${ctx.params.id} of this institution`)
+    json(ctx, 200, verification)
+  })
+
+  /**
+   * A receipt, for the clinician to carry to the next institution. Its URL is the capability: receipt ids
+   * are random, and a receipt holds identifiers only (DIDs, credential id, digest), no personal data.
+   */
+  router.get('/receipts/:id', async (ctx) => {
+    const jwt = await deps.verifications.receiptJwt(ctx.params.id)
+    if (!jwt) throw new AppError('not-found', `no receipt ${ctx.params.id}`)
+    ctx.status = 200
+    ctx.body = jwt
+    ctx.type = 'application/vc+jwt'
+  })
+
+  return router
+}

@@ -1,0 +1,40 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { NOTICE_EVENTS } from '../../notifications/events.js'
+import { parseOrThrow } from '../../validation.js'
+import { requireInstitution } from '../auth.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+
+const NewWebhook = z.strictObject({
+  url: z.string().min(1).max(2048),
+  events: z.array(z.enum(NOTICE_EVENTS)).min(1, 'name at least one event').max(NOTICE_EVENTS.length * 2),
+})
+
+/** Webhook subscriptions: each institution manages its own; another's are invisible (404). */
+export function webhookRoutes(deps: AppDeps): Router {
+  const router = new Router()
+
+  router.post('/webhooks', async (ctx) => {
+    const institution = requireInstitution(ctx)
+    const input = parseOrThrow(NewWebhook, ctx.state.body)
+    const webhook = await deps.webhooks.register(institution.id, input)
+    ctx.set('Location', `/webhooks/${webhook.id}`)
+    // The reply holds the signing secret, shown this once.
+    ctx.set('Cache-Control', 'no-store')
+    json(ctx, 201, webhook)
+  })
+
+  router.get('/webhooks', async (ctx) => {
+    const institution = requireInstitution(ctx)
+    json(ctx, 200, { items: await deps.webhooks.list(institution.id) })
+  })
+
+  router.delete('/webhooks/:id', async (ctx) => {
+    const institution = requireInstitution(ctx)
+    await deps.webhooks.remove(institution.id, ctx.params.id)
+    ctx.status = 204
+  })
+
+  return router
+}

@@ -1,0 +1,22 @@
+import { KNOWN_TYPES } from '../credentials/subject-schemas.js'
+import { asArray } from '../credentials/w3c.js'
+import { fail, pass, type Check } from '../verification/checks.js'
+import type { TrustRegistry } from './service.js'
+
+/**
+ * The `trustedIssuer` check. For the credential types medcred knows (licenses, certifications, DEA
+ * registrations, patient identity) the issuer must be trusted for that type and jurisdiction; a valid
+ * signature from anyone else is "not verified (untrusted issuer)". For other types there is no
+ * consortium policy: the check passes and says the issuer is not in the registry.
+ */
+export function trustCheck(trust: TrustRegistry) {
+  return async (credential: Record<string, unknown>, issuer: string): Promise<Check> => {
+    const types = asArray(credential.type as string | string[])
+    const subject = asArray(credential.credentialSubject as { jurisdiction?: unknown } | undefined)[0]
+    const jurisdiction = typeof subject?.jurisdiction === 'string' ? subject.jurisdiction : undefined
+    const verdict = await trust.issuerVerdict(issuer, types, jurisdiction)
+    if (verdict.trusted) return pass('trustedIssuer', verdict.detail)
+    if (types.some((t) => t in KNOWN_TYPES)) return fail('trustedIssuer', verdict.detail)
+    return pass('trustedIssuer', `no consortium policy for this type (${verdict.detail})`)
+  }
+}
