@@ -1,11 +1,12 @@
 /**
  * `npm run demo`: walks medcred's core story against a running server (`npm start` in another terminal).
- * A board and a hospital join, the board issues a license to a clinician's did:key, the clinician presents
- * it bound to the hospital's challenge, the hospital verifies it.
+ * A board and two hospitals join, the consortium trusts the board and hospital A; the board issues a license
+ * to a clinician's did:key; hospital A verifies the clinician's presentation against its own challenge and
+ * signs a receipt; hospital B accepts the license on that receipt; the board revokes it; B's next
+ * acceptance fails and both hospitals have the notice.
  *
  * MEDCRED_URL (default http://localhost:3000); ADMIN_TOKEN, else read from DATA_DIR/secrets.json (default ./data).
  */
-import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { HolderWallet } from '../src/holder/wallet.js'
@@ -28,11 +29,16 @@ async function call(method: string, p: string, body?: unknown, token?: string): 
 
 const step = (n: number, text: string) => console.log(`\n${n}. ${text}`)
 
-step(1, 'The consortium admin registers the Texas Medical Board and Mercy General (DIDs anchored on chain)')
+step(1, 'The consortium admin registers a board and two hospitals (DIDs anchored on chain)')
 const board = await call('POST', '/institutions', { name: 'Texas Medical Board', kind: 'board', jurisdiction: 'US-TX' }, adminToken)
 const hospital = await call('POST', '/institutions', { name: 'Mercy General Hospital', kind: 'hospital' }, adminToken)
-console.log(`   board    ${board.did}\n            anchored in tx ${board.anchorTx}`)
-console.log(`   hospital ${hospital.did}`)
+const hospitalB = await call('POST', '/institutions', { name: "St. Luke's Hospital", kind: 'hospital' }, adminToken)
+console.log(`   board      ${board.did}\n              anchored in tx ${board.anchorTx}`)
+console.log(`   hospital A ${hospital.did}`)
+console.log(`   hospital B ${hospitalB.did}`)
+await call('POST', '/trust/issuers', { did: board.did, credentialTypes: ['ClinicianLicenseCredential'], jurisdictions: ['US-TX'] }, adminToken)
+await call('POST', '/trust/verifiers', { did: hospital.did }, adminToken)
+console.log('   trusted: the board for licenses in US-TX; hospital A as a verifier whose receipts count')
 
 step(2, "The clinician's wallet makes a did:key")
 const clinician = await HolderWallet.create()
@@ -61,19 +67,41 @@ const { verifiableCredential: license } = await call(
 )
 console.log(`   ${license.id}, expires ${license.expirationDate}`)
 
-step(4, "The clinician presents it, bound to the hospital's challenge and domain")
-const binding = { challenge: randomUUID(), domain: 'mercy-general.example' }
+step(4, 'Hospital A asks the service for a challenge; the clinician presents the license bound to it')
+const binding = await call('POST', '/verifications/challenges', {}, hospital.apiKey)
 const presentation = await clinician.present([license], binding)
 
-step(5, 'The hospital verifies the presentation and the license inside it')
-const result = await call('POST', '/presentations/verify', { verifiablePresentation: presentation, options: binding })
+step(5, 'Hospital A verifies in full and signs an acceptance receipt')
+const result = await call('POST', '/verifications', { verifiablePresentation: presentation, challenge: binding.challenge, domain: binding.domain, purpose: 'onboarding' }, hospital.apiKey)
 for (const c of result.checks) console.log(`   ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}${c.detail ? `: ${c.detail}` : ''}`)
-console.log(`\n   verified: ${result.verified}`)
+const receipt = result.receipts[0]
+console.log(`\n   verified: ${result.verified}; receipt ${receipt.id}`)
 
-step(6, 'A replay to another verifier (another domain) fails')
-const replay = await fetch(`${base}/presentations/verify`, {
+step(6, 'Replaying the same presentation fails: the challenge is single use')
+const replay = await fetch(`${base}/verifications`, {
   method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ verifiablePresentation: presentation, options: { ...binding, domain: 'other.example' } }),
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${hospital.apiKey}` },
+  body: JSON.stringify({ verifiablePresentation: presentation, challenge: binding.challenge, domain: binding.domain, purpose: 'onboarding' }),
 })
 console.log(`   ${replay.status}: ${(await replay.json()).detail}`)
+
+step(7, "Hospital B accepts the license on A's receipt: only status, expiry and issuer trust are checked live")
+const accepted = await call('POST', '/acceptances', { verifiableCredential: license, receipt }, hospitalB.apiKey)
+console.log(`   ${accepted.note}`)
+
+step(8, 'The board revokes the license; B\'s next acceptance fails, and both hospitals have the notice')
+await call('POST', '/credentials/status', { credentialId: license.id, credentialStatus: [{ type: 'StatusList2021Entry', status: 'revoked' }], reason: 'disciplinary-action' }, board.apiKey)
+const refused = await fetch(`${base}/acceptances`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${hospitalB.apiKey}` },
+  body: JSON.stringify({ verifiableCredential: license, receipt }),
+})
+console.log(`   ${refused.status}: ${(await refused.json()).detail}`)
+for (const [name, h] of [['A', hospital], ['B', hospitalB]] as const) {
+  const notices = await call('GET', '/notifications', undefined, h.apiKey)
+  console.log(`   hospital ${name} notified: ${notices.items[0]?.event} ${notices.items[0]?.data?.credentialId}`)
+}
+
+step(9, 'Every step is in the audit trail')
+const events = await call('GET', '/audit/events?limit=100', undefined, adminToken)
+for (const e of events.events.slice(-8)) console.log(`   #${e.seq} ${e.action} ${e.outcome}`)

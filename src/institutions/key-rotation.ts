@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { computeAddress } from 'ethers'
+import type { EntityManager } from 'typeorm'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { Chain } from '../chain/chain.js'
 import type { RegistryWriter } from '../chain/registry-writer.js'
@@ -32,10 +33,14 @@ export class KeyRotationService {
     },
   ) {}
 
-  async rotate(institution: InstitutionRow, reason: RotationReason): Promise<KeyRotationRow> {
+  async rotate(
+    institution: InstitutionRow,
+    reason: RotationReason,
+    audit?: (m: EntityManager, rotation: KeyRotationRow) => Promise<unknown>,
+  ): Promise<KeyRotationRow> {
     const { db, agent } = this.deps
     const pending = await db.manager.getRepository(KeyRotationEntity).findOneBy({ institutionId: institution.id, status: 'pending' })
-    if (pending) await this.finish(pending)
+    if (pending) await this.finish(pending, audit)
 
     const current = await db.manager.getRepository(InstitutionEntity).findOneByOrFail({ id: institution.id })
     const oldKid = current.signingKid ?? (await agent.didManagerGet({ did: current.did })).controllerKeyId!
@@ -58,11 +63,11 @@ export class KeyRotationService {
       await db.manager.getRepository(KeyRotationEntity).insert(row)
       return row
     })
-    return this.finish(rotation)
+    return this.finish(rotation, audit)
   }
 
   /** Sends (or confirms) the ownership change, then switches signing to the new key in one transaction. */
-  private async finish(rotation: KeyRotationRow): Promise<KeyRotationRow> {
+  private async finish(rotation: KeyRotationRow, audit?: (m: EntityManager, rotation: KeyRotationRow) => Promise<unknown>): Promise<KeyRotationRow> {
     const { db, agent, chain, registry, resolver, status } = this.deps
     const newKey = await agent.keyManagerGet({ kid: rotation.newKid })
     const newOwner = computeAddress(`0x${newKey.publicKeyHex}`)
@@ -86,6 +91,7 @@ export class KeyRotationService {
       await m.getRepository(KeyRotationEntity).update({ id: rotation.id }, done)
       const institution = await m.getRepository(InstitutionEntity).findOneByOrFail({ id: rotation.institutionId })
       await status.resignAll(m, institution)
+      await audit?.(m, done)
     })
     return done
   }

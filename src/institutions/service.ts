@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { EntityManager } from 'typeorm'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { Chain } from '../chain/chain.js'
 import type { RegistryWriter } from '../chain/registry-writer.js'
@@ -49,7 +50,10 @@ export class InstitutionService {
    * then records it. The row is written only after the chain accepted the anchor, so a dead RPC or a crash
    * leaves no half-made institution: the caller retries the whole request. Returns the API key once.
    */
-  async create(input: NewInstitution): Promise<{ institution: InstitutionView; apiKey: string }> {
+  async create(
+    input: NewInstitution,
+    audit?: (m: EntityManager, institution: InstitutionRow) => Promise<unknown>,
+  ): Promise<{ institution: InstitutionView; apiKey: string }> {
     const { db, agent, chain, registry, publicUrl } = this.deps
     const id = randomUUID()
     const identifier = await db.write(() =>
@@ -91,7 +95,10 @@ export class InstitutionService {
       receiptWindowDays: null,
     }
     await db.write(() => agent.didManagerAddService({ did: identifier.did, service, options: { localOnly: true } }))
-    await db.transaction((m) => m.getRepository(InstitutionEntity).insert(row))
+    await db.transaction(async (m) => {
+      await m.getRepository(InstitutionEntity).insert(row)
+      await audit?.(m, row)
+    })
     return { institution: toView(row), apiKey }
   }
 
@@ -102,8 +109,11 @@ export class InstitutionService {
   }
 
   /** Sets how old another institution's receipt may be for this one to rely on it. */
-  async setPolicy(id: string, policy: { receiptWindowDays: number }): Promise<InstitutionView> {
-    await this.deps.db.transaction((m) => m.getRepository(InstitutionEntity).update({ id }, { receiptWindowDays: policy.receiptWindowDays }))
+  async setPolicy(id: string, policy: { receiptWindowDays: number }, audit?: (m: EntityManager) => Promise<unknown>): Promise<InstitutionView> {
+    await this.deps.db.transaction(async (m) => {
+      await m.getRepository(InstitutionEntity).update({ id }, { receiptWindowDays: policy.receiptWindowDays })
+      await audit?.(m)
+    })
     return toView(await this.get(id))
   }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { EntityManager } from 'typeorm'
 import type { VerifiableCredential } from '@veramo/core'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { Database } from '../db/database.js'
@@ -28,7 +29,11 @@ export class IssuanceService {
    * identity, …) must fit their subject schema and may be issued only by the kinds of institution named
    * for them; other types are signed as given.
    */
-  async issue(issuer: InstitutionRow, input: UnsignedCredential): Promise<VerifiableCredential> {
+  async issue(
+    issuer: InstitutionRow,
+    input: UnsignedCredential,
+    audit?: (m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>,
+  ): Promise<VerifiableCredential> {
     const { credential, purposes } = this.prepare(issuer, input)
     const id = credential.id as string
     return this.deps.db.transaction(async (m) => {
@@ -52,6 +57,7 @@ export class IssuanceService {
         expiresAt: (credential.expirationDate as string | undefined) ?? null,
       }
       await m.getRepository(IssuedCredentialEntity).insert(row)
+      await audit?.(m, row)
       return vc
     })
   }

@@ -5,6 +5,7 @@ import { CREDENTIAL_ELEMENTS } from '../../acceptance/credentialing-file.js'
 import { AppError } from '../../errors.js'
 import { failures } from '../../verification/checks.js'
 import { parseOrThrow } from '../../validation.js'
+import { auditContext } from '../audit-context.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
@@ -51,6 +52,7 @@ export function acceptanceRoutes(deps: AppDeps): Router {
     const hospital = requireInstitution(ctx, hospitals)
     const request = parseOrThrow(CredentialingFileRequest, ctx.state.body)
     const report = await deps.credentialingFiles.create(hospital, request as never)
+    await deps.audit.record({ ...auditContext(ctx), action: 'credentialing-file.created', subject: { type: 'credentialing-file', id: report.id }, outcome: 'success', detail: { complete: report.complete } })
     ctx.set('Location', `/credentialing-files/${report.id}`)
     json(ctx, 201, report)
   })

@@ -4,7 +4,9 @@ import { SignedCredentialSchema, UnsignedCredentialSchema } from '../../credenti
 import { failures } from '../../verification/checks.js'
 import { verifyCredential, type SignedCredentialInput } from '../../verification/verify-credential.js'
 import { parseOrThrow } from '../../validation.js'
+import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
+import { recordVerification } from './record-verification.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
@@ -26,7 +28,9 @@ export function credentialRoutes(deps: AppDeps): Router {
   router.post('/credentials/issue', async (ctx) => {
     const issuer = requireInstitution(ctx)
     const { credential } = parseOrThrow(IssueRequest, ctx.state.body)
-    const verifiableCredential = await deps.issuance.issue(issuer, credential)
+    const verifiableCredential = await deps.issuance.issue(issuer, credential, (m, row) =>
+      audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type })(m),
+    )
     json(ctx, 201, { verifiableCredential })
   })
 
@@ -34,6 +38,7 @@ export function credentialRoutes(deps: AppDeps): Router {
   router.post('/credentials/verify', async (ctx) => {
     const { verifiableCredential } = parseOrThrow(VerifyCredentialRequest, ctx.state.body)
     const result = await verifyCredential(verifiableCredential as SignedCredentialInput, deps.verifyContext)
+    await recordVerification(ctx, deps, 'credential.verified', result.verified, failures(result.checks), result.credential?.id)
     sendVerdict(ctx, result, 'credential', failures(result.checks))
   })
 

@@ -5,6 +5,7 @@ import { JURISDICTION } from '../../credentials/identifiers.js'
 import { INSTITUTION_KINDS } from '../../institutions/institution.entity.js'
 import { toView } from '../../institutions/service.js'
 import { parseOrThrow } from '../../validation.js'
+import { audited } from '../audited.js'
 import { callerOf, requireAdmin } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
@@ -24,7 +25,9 @@ export function institutionRoutes(deps: AppDeps): Router {
   router.post('/institutions', async (ctx) => {
     requireAdmin(ctx)
     const input = parseOrThrow(NewInstitution, ctx.state.body) as z.infer<typeof NewInstitution> & { kind: 'board' }
-    const { institution, apiKey } = await deps.institutions.create(input)
+    const { institution, apiKey } = await deps.institutions.create(input, (m, row) =>
+      audited(ctx, deps.audit, 'institution.created', { type: 'institution', id: row.id }, { did: row.did, kind: row.kind })(m),
+    )
     ctx.set('Location', `/institutions/${institution.id}`)
     ctx.set('Cache-Control', 'no-store')
     json(ctx, 201, { ...institution, apiKey })
@@ -46,7 +49,7 @@ export function institutionRoutes(deps: AppDeps): Router {
     if (caller.kind === 'institution' && caller.institution.id !== ctx.params.id) throw new AppError('forbidden', 'an institution may change only its own policy')
     const policy = parseOrThrow(PolicyRequest, ctx.state.body)
     await deps.institutions.get(ctx.params.id)
-    json(ctx, 200, await deps.institutions.setPolicy(ctx.params.id, policy))
+    json(ctx, 200, await deps.institutions.setPolicy(ctx.params.id, policy, audited(ctx, deps.audit, 'institution.policy-changed', { type: 'institution', id: ctx.params.id }, { receiptWindowDays: policy.receiptWindowDays })))
   })
 
   /** Rotates the institution's signing key on chain; `compromised` also invalidates what the old key signed. */
@@ -58,7 +61,9 @@ export function institutionRoutes(deps: AppDeps): Router {
     }
     const { reason } = parseOrThrow(RotateRequest, ctx.state.body)
     const institution = await deps.institutions.get(ctx.params.id)
-    const rotation = await deps.keyRotation.rotate(institution, reason)
+    const rotation = await deps.keyRotation.rotate(institution, reason, (m, r) =>
+      audited(ctx, deps.audit, 'institution.key-rotated', { type: 'institution', id: institution.id }, { did: institution.did, reason, txHash: r.txHash, blockNumber: r.blockNumber })(m),
+    )
     json(ctx, 200, {
       institutionId: institution.id,
       did: institution.did,

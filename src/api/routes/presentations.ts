@@ -4,6 +4,7 @@ import { failures } from '../../verification/checks.js'
 import { verifyPresentation, type SignedPresentationInput } from '../../verification/verify-presentation.js'
 import { parseOrThrow } from '../../validation.js'
 import type { AppDeps } from '../app.js'
+import { recordVerification } from './record-verification.js'
 import { sendVerdict } from './verdict.js'
 
 const VerifyPresentationRequest = z.strictObject({
@@ -25,6 +26,7 @@ export function presentationRoutes(deps: AppDeps): Router {
   router.post('/presentations/verify', async (ctx) => {
     const { verifiablePresentation, options } = parseOrThrow(VerifyPresentationRequest, ctx.state.body)
     const result = await verifyPresentation(verifiablePresentation as SignedPresentationInput, options, deps.verifyContext)
+    await recordVerification(ctx, deps, 'presentation.verified', result.verified, failures(result.checks), undefined, result.holder)
     sendVerdict(ctx, result, 'presentation', failures(result.checks), { holder: result.holder })
   })
 
