@@ -27,6 +27,8 @@ export interface Config {
   webhooks: WebhooksConfig
   /** How long a verification challenge stays usable. */
   challengeTtlSeconds: number
+  /** How often the DID cache reads new registry events from the chain (keep it at or below the block time). */
+  didCachePollMs: number
 }
 
 /** Relying-party webhooks (src/notifications). */
@@ -100,6 +102,7 @@ const EnvSchema = z
     STATUS_LIST_ALLOWED_HOSTS: z.string().regex(/^[a-z0-9.,:-]*$/i, 'a comma-separated list of host names').default(''),
     STATUS_LIST_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     CHALLENGE_TTL_SECONDS: intFrom(300, 10, 86_400),
+    DID_CACHE_POLL_MS: intFrom(250, 20, 60_000),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
     WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
@@ -152,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     clockSkewSeconds: e.CLOCK_SKEW_SECONDS,
     audit: { anchorEvery: e.AUDIT_ANCHOR_EVERY, anchorSeconds: e.AUDIT_ANCHOR_SECONDS },
     challengeTtlSeconds: e.CHALLENGE_TTL_SECONDS,
+    didCachePollMs: e.DID_CACHE_POLL_MS,
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',

@@ -64,7 +64,7 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
   let db: DataSource | undefined
   try {
     db = await openDatabase(config)
-    const resolver = createDidResolver(chain)
+    const resolver = createDidResolver(chain, { watchPollMs: config.didCachePollMs })
     const agent = await createAgent({ db, kmsSecretKey: secrets.kmsSecretKey, chain, resolver })
     const database = new Database(db)
     const registry = new RegistryWriter({ agent, chain })
@@ -139,7 +139,7 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
         await notifications.worker.stop()
         await audit.anchorer.stop()
         await openDb.destroy()
-        resolver.close()
+        await resolver.close()
         await chain.stop()
       },
     }

@@ -4,6 +4,7 @@ import { getResolver as getEthrResolver } from 'ethr-did-resolver'
 import { getDidKeyResolver } from '@veramo/did-provider-key'
 import type { Chain } from '../chain/chain.js'
 import { JsonRpcClient } from '../chain/json-rpc.js'
+import { RegistryWatcher } from './registry-watcher.js'
 
 /** Why a DID could not be resolved; `unavailable` means "cannot check now", never "invalid". */
 export type ResolutionFailure = 'invalidDid' | 'notFound' | 'methodNotSupported' | 'unavailable'
@@ -20,7 +21,7 @@ export interface DidResolver extends Resolvable {
   resolveAt(did: string, blockNumber: number): Promise<Resolution>
   /** Drops what is cached for `did` (after our own registry write). */
   invalidate(did: string): void
-  close(): void
+  close(): Promise<void>
 }
 
 const DID_SYNTAX = /^did:[a-z0-9]+:[A-Za-z0-9._%:-]+(#[^\s]*)?$/
@@ -34,7 +35,10 @@ function failure(reason: ResolutionFailure, message: string): Resolution {
   }
 }
 
-export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 'registry' | 'provider' | 'rpcUrl'>): DidResolver {
+export function createDidResolver(
+  chain: Pick<Chain, 'network' | 'chainId' | 'registry' | 'provider' | 'rpcUrl'>,
+  opts: { watchPollMs?: number } = {},
+): DidResolver {
   const inner = new Resolver({
     // ethr-did-resolver's types come from ethers' CommonJS build; the ESM provider is the same class at run time.
     ...getEthrResolver({
@@ -50,14 +54,27 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
   const changedBlock = async (address: string): Promise<bigint> =>
     BigInt((await rpc.call('eth_call', [{ to: chain.registry, data: `0xf96d0f9f${address.slice(2).toLowerCase().padStart(64, '0')}` }, 'latest'])) as string)
   /**
-   * Cached documents, each with the registry's `changed` block for its DID when it was read. Every read
-   * re-checks that one number (a single eth_call), so a cached document never outlives a registry change
-   * (owner, delegate or attribute) affecting that DID: not even by one block.
+   * Cached documents by DID, each with the registry's `changed` block for its identity when it was read.
+   * A cached document is served without any chain call while the registry watcher keeps up (it drops
+   * every identity a registry event touches, block by block); otherwise each read re-checks that one
+   * number (a single eth_call). Either way a cached document never outlives a registry change affecting
+   * its DID (owner, delegate or attribute) by more than one poll of the chain; our own writes drop it at once.
    */
-  const cache = new Map<string, { changed: bigint; result: DIDResolutionResult }>()
+  const cache = new Map<string, { changed: bigint; result: DIDResolutionResult; address: string }>()
   const history = new Map<string, DIDResolutionResult>()
   const didKeys = new Map<string, DIDResolutionResult>()
+  /** Bumped whenever an identity changes, so a resolution in flight across the change is not cached. */
+  const generation = new Map<string, number>()
   const MAX_CACHED = 10_000
+
+  const dropIdentity = (address: string) => {
+    generation.set(address, (generation.get(address) ?? 0) + 1)
+    for (const [did, entry] of cache) if (entry.address === address) cache.delete(did)
+  }
+  const watcher = opts.watchPollMs
+    ? new RegistryWatcher({ rpc, registry: chain.registry, pollMs: opts.watchPollMs, onIdentityChanged: dropIdentity })
+    : undefined
+  watcher?.start()
 
   async function resolveDid(did: string): Promise<Resolution> {
     if (typeof did !== 'string' || !DID_SYNTAX.test(did)) return failure('invalidDid', `not a DID: ${String(did).slice(0, 100)}`)
@@ -72,16 +89,18 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
     }
     const address = ethrAddress(did)
     if (!address) return resolveUncached(did)
+    const cached = cache.get(did)
+    if (cached && watcher?.fresh()) return { ok: true, result: cached.result }
+    const gen = generation.get(address) ?? 0
     let changed: bigint
     try {
       changed = await changedBlock(address)
     } catch (e) {
       return failure('unavailable', `the chain could not be read: ${(e as Error).message.slice(0, 200)}`)
     }
-    const cached = cache.get(did)
     if (cached && cached.changed === changed) return { ok: true, result: cached.result }
     const resolved = await resolveUncached(did)
-    if (resolved.ok) remember(cache, did, { changed, result: resolved.result })
+    if (resolved.ok && (generation.get(address) ?? 0) === gen) remember(cache, did, { changed, result: resolved.result, address })
     return resolved
   }
 
@@ -123,8 +142,8 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
     const parts = did.split(':')
     if (parts.length !== 4 || parts[2] !== chain.network) return undefined
     const id = parts[3]
-    if (/^0x[0-9a-fA-F]{40}$/.test(id)) return id
-    if (/^0x0[23][0-9a-fA-F]{64}$/.test(id)) return computeAddress(id)
+    if (/^0x[0-9a-fA-F]{40}$/.test(id)) return id.toLowerCase()
+    if (/^0x0[23][0-9a-fA-F]{64}$/.test(id)) return computeAddress(id).toLowerCase()
     return undefined
   }
 
@@ -140,8 +159,15 @@ export function createDidResolver(chain: Pick<Chain, 'network' | 'chainId' | 're
   return {
     resolveDid,
     resolveAt,
-    invalidate: (did) => cache.delete(did),
-    close: () => rpc.close(),
+    invalidate: (did) => {
+      const address = ethrAddress(did)
+      if (address) dropIdentity(address)
+      else cache.delete(did)
+    },
+    close: async () => {
+      await watcher?.stop()
+      rpc.close()
+    },
     async resolve(didUrl: string) {
       return (await resolveDid(didUrl.split('#')[0])).result
     },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { In, IsNull, LessThanOrEqual, type EntityManager } from 'typeorm'
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
 import type { Database } from '../db/database.js'
 import { DeliveryEntity, type DeliveryRow, type DeliveryStatus } from './delivery.entity.js'
 import { NotificationEntity, type NotificationRow } from './notification.entity.js'
@@ -44,7 +45,7 @@ export async function dueDeliveryIds(manager: EntityManager, now: Date, limit: n
 export async function claimDelivery(db: Database, id: string, now: Date, leaseMs: number): Promise<Claim | undefined> {
   const at = now.toISOString()
   const token = randomUUID()
-  const patch = {
+  const patch: QueryDeepPartialEntity<DeliveryRow> = {
     lockedUntil: new Date(now.getTime() + leaseMs).toISOString(),
     lockToken: token,
     attempts: () => '"attempts" + 1',
@@ -54,7 +55,7 @@ export async function claimDelivery(db: Database, id: string, now: Date, leaseMs
     const result = await m
       .createQueryBuilder()
       .update(DeliveryEntity)
-      .set(patch as never)
+      .set(patch)
       .where([
         { id, status: 'pending', nextAttemptAt: LessThanOrEqual(at), lockedUntil: IsNull() },
         { id, status: 'pending', nextAttemptAt: LessThanOrEqual(at), lockedUntil: LessThanOrEqual(at) },

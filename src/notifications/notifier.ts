@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { In, IsNull, type EntityManager } from 'typeorm'
+import { In, IsNull, type EntityManager, type EntitySchema, type ObjectLiteral } from 'typeorm'
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js'
 import { DeliveryEntity, type DeliveryRow } from './delivery.entity.js'
 import { isNoticeEvent, type Notice, type NoticeData } from './events.js'
 import { NotificationEntity, type NotificationRow } from './notification.entity.js'
@@ -29,8 +30,8 @@ function checkNotice(notice: Notice): void {
   if (Buffer.byteLength(JSON.stringify(data)) > MAX_DATA_BYTES) throw new TypeError(`notice data exceeds ${MAX_DATA_BYTES} bytes`)
 }
 
-async function insertChunked<T extends object>(manager: EntityManager, entity: Parameters<EntityManager['insert']>[0], rows: T[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += CHUNK) await manager.insert(entity, rows.slice(i, i + CHUNK) as never)
+async function insertChunked<T extends ObjectLiteral>(manager: EntityManager, entity: EntitySchema<T>, rows: T[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) await manager.getRepository(entity).insert(rows.slice(i, i + CHUNK) as QueryDeepPartialEntity<T>[])
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { IsNull } from 'typeorm'
+import { IsNull, type EntityManager } from 'typeorm'
 import type { Database } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { cancelPending } from './delivery-store.js'
@@ -32,7 +32,11 @@ export class WebhookService {
   constructor(private readonly deps: { db: Database; guard: WebhookUrlGuard; box: SecretBox }) {}
 
   /** Checks the URL (SSRF rules, DNS included), stores the subscription; the secret is returned this once. */
-  async register(institutionId: string, input: { url: string; events: NoticeEvent[] }): Promise<WebhookView & { secret: string }> {
+  async register(
+    institutionId: string,
+    input: { url: string; events: NoticeEvent[] },
+    audit?: (m: EntityManager, webhookId: string) => Promise<unknown>,
+  ): Promise<WebhookView & { secret: string }> {
     const { db, guard, box } = this.deps
     const url = await guard.check(input.url)
     const id = randomUUID()
@@ -53,6 +57,7 @@ export class WebhookService {
         throw new AppError('conflict', `an institution may have at most ${MAX_WEBHOOKS_PER_INSTITUTION} webhooks; delete one first`)
       }
       await repo.insert(row)
+      await audit?.(m, id)
     })
     return { ...toView(row), secret }
   }
@@ -66,7 +71,7 @@ export class WebhookService {
   }
 
   /** Deletes the webhook and cancels its pending deliveries; its past deliveries stay visible. */
-  async remove(institutionId: string, id: string): Promise<void> {
+  async remove(institutionId: string, id: string, audit?: (m: EntityManager) => Promise<unknown>): Promise<void> {
     const now = new Date()
     await this.deps.db.transaction(async (m) => {
       const repo = m.getRepository(WebhookEntity)
@@ -74,6 +79,7 @@ export class WebhookService {
       if (!found) throw new AppError('not-found', `no webhook ${id}`)
       await repo.update({ id }, { deletedAt: now.toISOString() })
       await cancelPending(m, [id], now)
+      await audit?.(m)
     })
   }
 }

@@ -2,6 +2,7 @@ import Router from '@koa/router'
 import { z } from 'zod'
 import { NOTICE_EVENTS } from '../../notifications/events.js'
 import { parseOrThrow } from '../../validation.js'
+import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
@@ -18,7 +19,9 @@ export function webhookRoutes(deps: AppDeps): Router {
   router.post('/webhooks', async (ctx) => {
     const institution = requireInstitution(ctx)
     const input = parseOrThrow(NewWebhook, ctx.state.body)
-    const webhook = await deps.webhooks.register(institution.id, input)
+    const webhook = await deps.webhooks.register(institution.id, input, (m, id) =>
+      audited(ctx, deps.audit, 'webhook.registered', { type: 'webhook', id }, { events: input.events })(m),
+    )
     ctx.set('Location', `/webhooks/${webhook.id}`)
     // The reply holds the signing secret, shown this once.
     ctx.set('Cache-Control', 'no-store')
@@ -32,7 +35,7 @@ export function webhookRoutes(deps: AppDeps): Router {
 
   router.delete('/webhooks/:id', async (ctx) => {
     const institution = requireInstitution(ctx)
-    await deps.webhooks.remove(institution.id, ctx.params.id)
+    await deps.webhooks.remove(institution.id, ctx.params.id, audited(ctx, deps.audit, 'webhook.deleted', { type: 'webhook', id: ctx.params.id }))
     ctx.status = 204
   })
 
