@@ -1,39 +1,23 @@
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { anchorValue } from '../src/audit/anchor-record.js'
 import { anchorsOnChain } from '../src/audit/chain-history.js'
-import { startLocalNode, type LocalNode } from '../src/chain/anvil.js'
-import { createProvider } from '../src/chain/provider.js'
-import { ensureLocalRegistry } from '../src/chain/registry.js'
 import { batches, checkTrail, recordEvents, waitFor } from './helpers/audit.js'
+import { ExternalChain } from './helpers/external-chain.js'
 import { startTestService, type TestService } from './helpers/service.js'
-
-const OPERATOR_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' // anvil dev account 1
 
 /**
  * The chain RPC goes away while events keep coming: batches are still cut (pending), anchoring fails and
  * retries; once the node is back every batch is anchored, in order, none skipped.
  */
 describe('audit anchoring across an RPC outage', () => {
-  const chainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medcred-audit-chain-'))
-  let node: LocalNode
-  let port: number
+  let node: ExternalChain
   let svc: TestService
 
   beforeAll(async () => {
-    node = await startLocalNode(chainDir)
-    port = Number(new URL(node.rpcUrl).port)
-    const provider = createProvider(node.rpcUrl, node.chainId)
-    const registry = await ensureLocalRegistry(chainDir, new Wallet(OPERATOR_KEY, provider))
-    provider.destroy()
+    node = await ExternalChain.start()
     svc = await startTestService({
       env: {
-        ETHR_RPC_URL: node.rpcUrl,
-        ETHR_REGISTRY: registry,
-        ETHR_OPERATOR_KEY: OPERATOR_KEY,
+        ...node.env(),
         TX_TIMEOUT_MS: '2000',
         AUDIT_ANCHOR_EVERY: '3',
         AUDIT_ANCHOR_SECONDS: '1',
@@ -42,8 +26,7 @@ describe('audit anchoring across an RPC outage', () => {
   })
   afterAll(async () => {
     await svc?.dispose()
-    await node?.stop()
-    fs.rmSync(chainDir, { recursive: true, force: true })
+    await node?.dispose()
   })
 
   it('anchors a full batch on its own while the chain is up', async () => {
@@ -77,7 +60,7 @@ describe('audit anchoring across an RPC outage', () => {
   })
 
   it('once the chain is back, anchors every batch, in order, none skipped, and the checker agrees', async () => {
-    node = await startLocalNode(chainDir, { port })
+    await node.restart()
     const done = await waitFor(
       'every batch anchored',
       async () => {

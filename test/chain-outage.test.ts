@@ -1,39 +1,25 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalNode, type LocalNode } from '../src/chain/anvil.js'
-import { createProvider } from '../src/chain/provider.js'
-import { ensureLocalRegistry } from '../src/chain/registry.js'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { InstitutionEntity } from '../src/institutions/institution.entity.js'
 import { licenseCredential } from './helpers/fixtures.js'
+import { ExternalChain } from './helpers/external-chain.js'
 import { startTestService, type TestService } from './helpers/service.js'
-
-const OPERATOR_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' // anvil dev account 1
 
 /**
  * medcred on a configured chain (ETHR_RPC_URL + ETHR_REGISTRY), whose node the test stops and restarts:
  * while it is down, verification fails closed and writes fail with 503 leaving nothing half-done.
  */
 describe('a dead chain RPC', () => {
-  const chainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medcred-extchain-'))
-  let node: LocalNode
-  let port: number
+  let node: ExternalChain
   let svc: TestService
   let board: { id: string; did: string; apiKey: string }
   let license: any
 
   beforeAll(async () => {
-    node = await startLocalNode(chainDir)
-    port = Number(new URL(node.rpcUrl).port)
-    const provider = createProvider(node.rpcUrl, node.chainId)
-    const registry = await ensureLocalRegistry(chainDir, new Wallet(OPERATOR_KEY, provider))
-    provider.destroy()
-    svc = await startTestService({
-      env: { ETHR_RPC_URL: node.rpcUrl, ETHR_REGISTRY: registry, ETHR_OPERATOR_KEY: OPERATOR_KEY, TX_TIMEOUT_MS: '3000' },
-    })
+    node = await ExternalChain.start()
+    svc = await startTestService({ env: { ...node.env(), TX_TIMEOUT_MS: '3000' } })
     board = await svc.api.createTrustedBoard('Board')
     const clinician = await HolderWallet.create()
     license = (await svc.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)).body
@@ -41,8 +27,7 @@ describe('a dead chain RPC', () => {
   })
   afterAll(async () => {
     await svc?.dispose()
-    await node?.stop()
-    fs.rmSync(chainDir, { recursive: true, force: true })
+    await node?.dispose()
   })
 
   it('uses the configured chain and deploys nothing', () => {
@@ -76,7 +61,7 @@ describe('a dead chain RPC', () => {
     expect(await svc.db.getRepository(InstitutionEntity).count()).toBe(before)
     expect(await svc.agent.didManagerFind()).toHaveLength(before)
 
-    node = await startLocalNode(chainDir, { port })
+    await node.restart()
     const retry = await svc.api.post('/institutions', { name: 'Late Hospital', kind: 'hospital' }, svc.api.adminToken)
     expect(retry.status).toBe(201)
     const verified = await svc.api.post('/credentials/verify', { verifiableCredential: license })

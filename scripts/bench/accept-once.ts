@@ -1,6 +1,6 @@
 import { HolderWallet } from '../../src/holder/wallet.js'
 import { verifyPresentation } from '../../src/verification/verify-presentation.js'
-import { timeIt, type BenchContext, type Row } from './harness.js'
+import { issueBenchLicense, timeIt, type BenchContext, type Row } from './harness.js'
 
 /**
  * Issue 4: accepting a credential on another hospital's receipt against verifying it in full, both over
@@ -14,13 +14,7 @@ export async function benchAcceptOnce(ctx: BenchContext): Promise<Row[]> {
   const hospitalB = (await ctx.post('/institutions', { name: 'Bench B', kind: 'hospital' }, admin)).body
   await ctx.post('/trust/verifiers', { did: hospitalA.did }, admin)
   const clinician = await HolderWallet.create()
-  const license = (
-    await ctx.post(
-      '/credentials/issue',
-      { credential: { type: ['VerifiableCredential', 'ClinicianLicenseCredential'], expirationDate: new Date(Date.now() + 365 * 86400_000).toISOString(), credentialSubject: { id: clinician.did, name: 'Dr. Bench', npi: '1234567893', licenseNumber: 'A-1', licenseType: 'MD', jurisdiction: 'US-TX', status: 'active' } } },
-      board.apiKey,
-    )
-  ).body.verifiableCredential
+  const license = await issueBenchLicense(ctx, board.apiKey, clinician.did)
 
   const presentations: { vp: unknown; challenge: string; domain: string }[] = []
   const iterations = 60

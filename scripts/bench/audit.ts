@@ -3,7 +3,7 @@ import type { NewAuditEvent } from '../../src/audit/types.js'
 import { IssuedCredentialEntity, type IssuedCredentialRow } from '../../src/issuance/issued-credential.entity.js'
 import { HolderWallet } from '../../src/holder/wallet.js'
 import { verifyCredential } from '../../src/verification/verify-credential.js'
-import { timeIt, type BenchContext, type Row } from './harness.js'
+import { issueBenchLicense, timeIt, type BenchContext, type Row } from './harness.js'
 
 /**
  * Issue 5: what the audit trail adds. Each figure is timed with and without the audit append in the same run:
@@ -52,19 +52,7 @@ export async function benchAudit(ctx: BenchContext): Promise<Row[]> {
   const parallelMs = (await timeIt(eightAtOnce(true), 60, 6)) / 8
 
   const holder = await HolderWallet.create()
-  const license = (
-    await ctx.post(
-      '/credentials/issue',
-      {
-        credential: {
-          type: ['VerifiableCredential', 'ClinicianLicenseCredential'],
-          expirationDate: new Date(Date.now() + 365 * 86400_000).toISOString(),
-          credentialSubject: { id: holder.did, name: 'Dr. Bench', npi: '1234567893', licenseNumber: 'A-1', licenseType: 'MD', jurisdiction: 'US-TX', status: 'active' },
-        },
-      },
-      board.apiKey,
-    )
-  ).body.verifiableCredential
+  const license = await issueBenchLicense(ctx, board.apiKey, holder.did)
   // The bench board is in no trust registry; who signed is judged the same with or without audit, so leave it out.
   const { trustedIssuer: _untrusted, ...verifyContext } = medcred.verifyContext
   const verify = (audited: boolean) => async () => {

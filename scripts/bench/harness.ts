@@ -64,3 +64,20 @@ export function printRows(title: string, rows: Row[]): void {
     )
   }
 }
+
+/** Issues a one-year ClinicianLicenseCredential from `boardApiKey` to `holderDid`. */
+export async function issueBenchLicense(ctx: BenchContext, boardApiKey: string, holderDid: string, licenseNumber = 'B-1') {
+  const res = await ctx.post(
+    '/credentials/issue',
+    {
+      credential: {
+        type: ['VerifiableCredential', 'ClinicianLicenseCredential'],
+        expirationDate: new Date(Date.now() + 365 * 86400_000).toISOString(),
+        credentialSubject: { id: holderDid, name: 'Dr. Bench', npi: '1234567893', licenseNumber, licenseType: 'MD', jurisdiction: 'US-TX', status: 'active' },
+      },
+    },
+    boardApiKey,
+  )
+  if (res.status !== 201) throw new Error(`bench issuance failed: ${JSON.stringify(res.body)}`)
+  return res.body.verifiableCredential
+}

@@ -1,6 +1,6 @@
 import { HolderWallet } from '../../src/holder/wallet.js'
 import { verifyCredential } from '../../src/verification/verify-credential.js'
-import { timeIt, type BenchContext, type Row } from './harness.js'
+import { issueBenchLicense, timeIt, type BenchContext, type Row } from './harness.js'
 
 /**
  * Issue 3: what the status check costs. The same credential verified in-process with the full context
@@ -11,19 +11,7 @@ export async function benchStatus(ctx: BenchContext): Promise<Row[]> {
   const board = (await ctx.post('/institutions', { name: 'Bench Board', kind: 'board', jurisdiction: 'US-TX' }, ctx.adminToken)).body
   await ctx.post('/trust/issuers', { did: board.did, credentialTypes: ['ClinicianLicenseCredential'], jurisdictions: ['US-TX'] }, ctx.adminToken)
   const holder = await HolderWallet.create()
-  const license = (
-    await ctx.post(
-      '/credentials/issue',
-      {
-        credential: {
-          type: ['VerifiableCredential', 'ClinicianLicenseCredential'],
-          expirationDate: new Date(Date.now() + 365 * 86400_000).toISOString(),
-          credentialSubject: { id: holder.did, name: 'Dr. Bench', npi: '1234567893', licenseNumber: 'B-1', licenseType: 'MD', jurisdiction: 'US-TX', status: 'active' },
-        },
-      },
-      board.apiKey,
-    )
-  ).body.verifiableCredential
+  const license = await issueBenchLicense(ctx, board.apiKey, holder.did)
   const full = ctx.medcred.verifyContext
   const { status: _status, ...withoutStatus } = full
   const mustVerify = (expected: boolean) => async (c: typeof full) => {
@@ -35,13 +23,7 @@ export async function benchStatus(ctx: BenchContext): Promise<Row[]> {
   const httpMs = await timeIt(() => ctx.post('/credentials/verify', { verifiableCredential: license }))
 
   // A second credential whose list changes between every verification: the worst case, a fresh list each time.
-  const churn = (
-    await ctx.post(
-      '/credentials/issue',
-      { credential: { type: ['VerifiableCredential', 'ClinicianLicenseCredential'], expirationDate: new Date(Date.now() + 365 * 86400_000).toISOString(), credentialSubject: { id: holder.did, name: 'Dr. Churn', npi: '1234567893', licenseNumber: 'B-2', licenseType: 'MD', jurisdiction: 'US-TX', status: 'active' } } },
-      board.apiKey,
-    )
-  ).body.verifiableCredential
+  const churn = await issueBenchLicense(ctx, board.apiKey, holder.did, 'B-2')
   let suspended = false
   const changedListMs = await timeIt(
     async () => {
