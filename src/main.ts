@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js'
 import { describeDatabase } from './db/data-source.js'
 import { jsonLogger } from './log.js'
+import { ensureAuditIdentity } from './audit/anchor-identity.js'
 import { startMedcred } from './service.js'
 
 const log = jsonLogger()
@@ -16,6 +17,9 @@ async function main(): Promise<void> {
   if (secrets.file) console.log(`  admin token: in ${secrets.file} (field adminToken)`)
   else console.log('  admin token: from ADMIN_TOKEN')
   if (secrets.adminTokenGenerated) console.log(`  generated a new admin token: ${secrets.adminToken}`)
+  // The audit roots are anchored under this DID; pinning it keeps a rewritten database from naming another.
+  const audit = await ensureAuditIdentity(medcred.agent, medcred.store, chain.network)
+  console.log(`  audit DID: ${audit.did} (check the trail with: npm run audit:verify -- --did ${audit.did})`)
   console.log(`  ready in ${Date.now() - started} ms`)
 
   let stopping = false
