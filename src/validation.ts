@@ -27,12 +27,27 @@ export function parseOrThrow<S extends z.ZodType>(
   )
 }
 
-/** A NUL reaches PostgreSQL as an error; reject it anywhere in a request body at the boundary. */
-export function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000')
-  if (Array.isArray(value)) return value.some(containsNul)
-  if (value && typeof value === 'object') {
-    return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v))
+/** How deep a request body may nest; no medcred document comes near it. */
+export const MAX_BODY_DEPTH = 32
+
+/**
+ * Checks what no schema can say cheaply, walking the body without recursion (a deeply nested body must
+ * not overflow the stack): a NUL character anywhere (PostgreSQL refuses it), or nesting past MAX_BODY_DEPTH.
+ * Returns what is wrong, or undefined.
+ */
+export function bodyProblem(value: unknown): string | undefined {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length) {
+    const [v, depth] = stack.pop()!
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return 'the body contains a NUL character (\\u0000)'
+    } else if (v && typeof v === 'object') {
+      if (depth >= MAX_BODY_DEPTH) return `the body nests deeper than ${MAX_BODY_DEPTH} levels`
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes('\u0000')) return 'the body contains a NUL character (\\u0000)'
+        stack.push([child, depth + 1])
+      }
+    }
   }
-  return false
+  return undefined
 }

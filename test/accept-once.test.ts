@@ -122,6 +122,27 @@ describe('verify once, accept everywhere', () => {
     expect(stolen.body.errors[0].detail).toMatch(/not issued to this verifier/)
   })
 
+  it("accepts from the clinician's own presentation of the credential and the receipt, bound to B's challenge", async () => {
+    const fresh = (await svc.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)).body.verifiableCredential
+    const receipt = (await verifyAt(hospitalA, [fresh])).res.body.receipts[0]
+    const present = async (wallet: HolderWallet) => {
+      const { challenge, domain } = (await svc.api.post('/verifications/challenges', {}, hospitalB.apiKey)).body
+      const vp = await wallet.present([fresh, receipt], { challenge, domain })
+      return svc.api.post('/acceptances', { verifiablePresentation: vp, challenge, domain }, hospitalB.apiKey)
+    }
+    const res = await present(clinician)
+    expect(res.status).toBe(201)
+    expect(res.body).toMatchObject({ accepted: true, reliedOn: { verifier: hospitalA.did } })
+    const names = res.body.checks.map((c: any) => c.check)
+    expect(names).toEqual(expect.arrayContaining(['challenge', 'domain', 'holderBinding', 'credentials[0].receiptSubject', 'credentials[0].status', 'credentials[1].receiptProof']))
+    expect(names).not.toContain('credentials[0].proof')
+    // Someone else holding both documents cannot present them.
+    const thief = await HolderWallet.create()
+    const stolen = await present(thief)
+    expect(stolen.status).toBe(400)
+    expect(failed(stolen.body)).toContain('holderBinding')
+  })
+
   describe('receipts that must not be relied on', () => {
     let fresh: any
     let receipt: any

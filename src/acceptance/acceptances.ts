@@ -4,6 +4,7 @@ import { decodeJWT } from 'did-jwt'
 import { normalizeCredential } from 'did-jwt-vc'
 import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
+import { asArray } from '../credentials/w3c.js'
 import { DEFAULT_RECEIPT_WINDOW_DAYS } from '../institutions/service.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { checkStatus } from '../status/status-check.js'
@@ -12,12 +13,25 @@ import { fail, pass, verdict, type Check, type Verdict } from '../verification/c
 import { checkDates } from '../verification/dates.js'
 import { verifyJwtProof } from '../verification/jwt-proof.js'
 import type { VerifyContext } from '../verification/verify-credential.js'
-import { RelianceEntity } from './acceptance.entities.js'
+import { verifyPresentation } from '../verification/verify-presentation.js'
+import { RelianceEntity, type RelianceRow } from './acceptance.entities.js'
 import { parseReceipt, type ParsedReceipt } from './receipts.js'
 
 export interface AcceptanceOutcome extends Verdict {
   acceptanceId?: string
   reliedOn?: { receipt?: string; verifier: string; verifiedAt: string; purpose?: string }
+}
+
+/** The VC-JWT strings a presentation JWT carries (undecodable ones are left to the presentation check). */
+function embeddedJwts(vpJwt: string): string[] {
+  try {
+    const vp = decodeJWT(vpJwt).payload.vp as { verifiableCredential?: unknown } | undefined
+    return asArray(vp?.verifiableCredential)
+      .map((c) => (typeof c === 'string' ? c : (c as { proof?: { jwt?: unknown } })?.proof?.jwt))
+      .filter((j): j is string => typeof j === 'string')
+  } catch {
+    return []
+  }
 }
 
 const jwtOf = (input: string | { proof: { jwt: string } }) => (typeof input === 'string' ? input : input.proof.jwt)
@@ -46,33 +60,82 @@ export class AcceptanceService {
     },
   ) {}
 
+  /** Accepts on a receipt and records it (reliance and audit event) in one transaction. */
   async accept(
     institution: InstitutionRow,
     input: { credential: string | { proof: { jwt: string } }; receipt: string | { proof: { jwt: string } } },
   ): Promise<AcceptanceOutcome> {
-    const { checks, receipt, credential, digest } = await this.check(institution, jwtOf(input.credential), jwtOf(input.receipt))
-    const result = verdict(checks)
-    const outcome: AcceptanceOutcome = { ...result }
-    if (result.verified && receipt && credential && digest) {
-      outcome.acceptanceId = randomUUID()
-      outcome.reliedOn = { receipt: receipt.id, verifier: receipt.verifier, verifiedAt: receipt.verifiedAt, purpose: receipt.purpose }
-    }
+    const outcome = await this.evaluate(institution, jwtOf(input.credential), jwtOf(input.receipt))
     await this.deps.db.transaction(async (m) => {
-      if (outcome.acceptanceId && credential && digest && receipt) {
-        await m.getRepository(RelianceEntity).insert({
-          id: outcome.acceptanceId,
-          institutionId: institution.id,
-          credentialId: String(credential.id),
-          credentialDigest: digest,
-          issuerDid: receipt.accepted.issuer,
-          via: 'receipt',
-          receiptId: receipt.id?.split('/').at(-1) ?? null,
-          createdAt: new Date().toISOString(),
-        })
-      }
+      if (outcome.acceptanceId && outcome.reliance) await m.getRepository(RelianceEntity).insert(outcome.reliance)
       await this.deps.audit?.(m, outcome, institution)
     })
-    return outcome
+    const { reliance: _r, ...reply } = outcome
+    return reply
+  }
+
+  /**
+   * Accept once from the clinician's own presentation, holding the credential and the receipt, bound to a
+   * challenge this institution got from the service: the holder is proven, the credential is settled on
+   * the receipt (live checks only), the receipt's signature checked once.
+   */
+  async acceptPresentation(
+    institution: InstitutionRow,
+    input: { verifiablePresentation: string | { proof: { jwt: string } }; challenge: string; domain: string },
+    challenges: { consume(i: InstitutionRow, challenge: string, domain: string): Promise<string | undefined> },
+  ): Promise<AcceptanceOutcome> {
+    const problem = await challenges.consume(institution, input.challenge, input.domain)
+    let outcome: AcceptanceOutcome & { reliance?: RelianceRow }
+    if (problem) outcome = verdict([fail('challenge', problem)])
+    else {
+      const vpJwt = jwtOf(input.verifiablePresentation)
+      const embedded = embeddedJwts(vpJwt)
+      const receipts = embedded.filter((j) => parseReceipt(j))
+      let settled: (AcceptanceOutcome & { reliance?: RelianceRow }) | undefined
+      const presentation = await verifyPresentation(vpJwt, input, this.deps.verifyContext, async (jwt) => {
+        if (receipts.includes(jwt)) {
+          const receiptChecks = await this.receiptSignature(jwt)
+          return { ...verdict(receiptChecks), credential: normalizeCredential(jwt) as never, jwt }
+        }
+        if (receipts.length !== 1) return { verified: false, checks: [fail('receipt', 'the presentation must hold exactly one acceptance receipt')] }
+        settled = await this.evaluate(institution, jwt, receipts[0])
+        return { ...settled, credential: normalizeCredential(jwt) as never, jwt, digest: credentialDigest(jwt) }
+      })
+      const credentials = presentation.credentials.filter((c) => !receipts.includes(c.jwt!))
+      const ok = presentation.verified && credentials.length === 1 && settled?.verified === true
+      outcome = ok
+        ? { ...settled!, checks: presentation.checks }
+        : verdict([...presentation.checks, ...(credentials.length === 1 ? [] : [fail('format', 'the presentation must hold exactly one credential besides the receipt')])])
+    }
+    await this.deps.db.transaction(async (m) => {
+      if (outcome.acceptanceId && outcome.reliance) await m.getRepository(RelianceEntity).insert(outcome.reliance)
+      await this.deps.audit?.(m, outcome, institution)
+    })
+    const { reliance: _r, ...reply } = outcome
+    return reply
+  }
+
+  /** The acceptance checks alone, recording nothing (a caller that records elsewhere, e.g. a credentialing file). */
+  async evaluate(institution: InstitutionRow, credentialJwt: string, receiptJwt: string): Promise<AcceptanceOutcome & { reliance?: RelianceRow }> {
+    const { checks, receipt, credential, digest } = await this.check(institution, credentialJwt, receiptJwt)
+    const result = verdict(checks)
+    if (!result.verified || !receipt || !credential || !digest) return { ...result }
+    const acceptanceId = randomUUID()
+    return {
+      ...result,
+      acceptanceId,
+      reliedOn: { receipt: receipt.id, verifier: receipt.verifier, verifiedAt: receipt.verifiedAt, purpose: receipt.purpose },
+      reliance: {
+        id: acceptanceId,
+        institutionId: institution.id,
+        credentialId: String(credential.id),
+        credentialDigest: digest,
+        issuerDid: receipt.accepted.issuer,
+        via: 'receipt',
+        receiptId: receipt.id?.split('/').at(-1) ?? null,
+        createdAt: new Date().toISOString(),
+      },
+    }
   }
 
   private async receiptSignature(receiptJwt: string): Promise<Check[]> {
@@ -109,16 +172,29 @@ export class AcceptanceService {
 
     let credential: Record<string, any>
     let digest: string
+    let signedAs: unknown
     try {
-      decodeJWT(credentialJwt)
+      signedAs = decodeJWT(credentialJwt).payload.iss
       credential = normalizeCredential(credentialJwt) as unknown as Record<string, any>
       digest = credentialDigest(credentialJwt)
     } catch {
       checks.push(fail('format', 'the credential is not a VC-JWT'))
       return { checks, receipt }
     }
-    const sameCredential = receipt.accepted.digest === digest && receipt.accepted.id === String(credential.id)
-    checks.push(sameCredential ? pass('receiptSubject', 'the receipt names this credential (same signed payload)') : fail('receiptSubject', 'the receipt is for a different credential (digest mismatch)'))
+    const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id
+    const subject = asArray(credential.credentialSubject as { id?: unknown } | { id?: unknown }[])[0]?.id
+    const sameCredential =
+      receipt.accepted.digest === digest &&
+      receipt.accepted.id === String(credential.id) &&
+      typeof signedAs === 'string' &&
+      issuer === signedAs &&
+      receipt.accepted.issuer === signedAs &&
+      (receipt.holder === undefined || receipt.holder === subject)
+    checks.push(
+      sameCredential
+        ? pass('receiptSubject', 'the receipt names this credential (same signed payload, issuer and holder)')
+        : fail('receiptSubject', receipt.accepted.digest !== digest ? 'the receipt is for a different credential (digest mismatch)' : 'the receipt does not name this credential, its issuer or its holder'),
+    )
 
     const windowDays = institution.receiptWindowDays ?? DEFAULT_RECEIPT_WINDOW_DAYS
     const ageDays = (Date.now() - Date.parse(receipt.verifiedAt)) / 86_400_000
@@ -130,9 +206,8 @@ export class AcceptanceService {
     if (!sameCredential) return { checks, receipt }
 
     // The live checks that cannot be delegated to the earlier verifier.
-    const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id
     const payload = decodeJWT(credentialJwt).payload
-    checks.push(checkDates(payload, credential, { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
+    checks.push(checkDates(payload, [credential, payload.vc], { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
     if (ctx.trustedIssuer) checks.push(await ctx.trustedIssuer(credential, issuer))
     if (ctx.status) checks.push(await checkStatus(credential, issuer, ctx.status))
     return { checks, receipt, credential, digest }

@@ -57,14 +57,12 @@ export class CredentialingFileService {
       elements?: string[]
     },
   ) {
-    const relied = new Map<string, FileElement['reliedOn']>()
     // A credential that arrives with a valid receipt from a trusted verifier is settled on it (live checks only).
     const settle = async (jwt: string): Promise<CredentialVerdict | undefined> => {
       for (const receipt of request.receipts ?? []) {
-        const accepted = await this.deps.acceptances.accept(institution, { credential: jwt, receipt })
+        const accepted = await this.deps.acceptances.evaluate(institution, jwt, typeof receipt === 'string' ? receipt : receipt.proof.jwt)
         if (accepted.verified && accepted.reliedOn) {
-          relied.set(jwt, accepted.reliedOn)
-          return { verified: true, checks: accepted.checks, credential: normalizeCredential(jwt) as never, jwt, digest: credentialDigest(jwt) }
+          return { verified: true, checks: accepted.checks, credential: normalizeCredential(jwt) as never, jwt, digest: credentialDigest(jwt), reliedOn: accepted.reliedOn }
         }
       }
       return undefined
@@ -81,7 +79,7 @@ export class CredentialingFileService {
         elements.push({ element, credentialType: type, status: 'missing' })
         continue
       }
-      elements.push(this.judge(element, type, candidates[0], presentationOk, verification.createdAt, relied.get(candidates[0].jwt!)))
+      elements.push(this.judge(element, type, candidates[0], presentationOk, verification.createdAt))
     }
     const report = {
       id: randomUUID(),
@@ -109,8 +107,8 @@ export class CredentialingFileService {
     credential: CredentialVerdict,
     presentationOk: boolean,
     verifiedAt: string,
-    reliedOn: FileElement['reliedOn'],
   ): FileElement {
+    const { reliedOn } = credential
     const vc = credential.credential!
     const base: FileElement = {
       element,

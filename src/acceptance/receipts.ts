@@ -1,3 +1,4 @@
+import { decodeJWT } from 'did-jwt'
 import { normalizeCredential } from 'did-jwt-vc'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { asArray } from '../credentials/w3c.js'
@@ -56,18 +57,24 @@ export interface ParsedReceipt {
   purpose?: string
 }
 
-/** Reads a receipt JWT's claims (its signature is checked separately). */
+/**
+ * Reads a receipt JWT's claims (its signature is checked separately). The verifier is the JWT's `iss`, the
+ * key that signed: a receipt whose `issuer` claim names someone else is no receipt.
+ */
 export function parseReceipt(jwt: string): ParsedReceipt | undefined {
   try {
+    const iss = decodeJWT(jwt).payload.iss
     const vc = normalizeCredential(jwt) as unknown as Record<string, any>
     if (!asArray(vc.type).includes(RECEIPT_TYPE)) return undefined
+    const claimed = typeof vc.issuer === 'string' ? vc.issuer : vc.issuer?.id
+    if (typeof iss !== 'string' || claimed !== iss) return undefined
     const subject = vc.credentialSubject
     const accepted = subject?.acceptedCredential
     const verification = subject?.verification
     if (typeof accepted?.digest !== 'string' || typeof accepted?.id !== 'string' || typeof verification?.verifiedAt !== 'string') return undefined
     return {
       id: vc.id,
-      verifier: typeof vc.issuer === 'string' ? vc.issuer : vc.issuer?.id,
+      verifier: iss,
       holder: subject.id,
       accepted,
       verifiedAt: verification.verifiedAt,

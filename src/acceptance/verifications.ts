@@ -72,7 +72,12 @@ export class VerificationService {
       await m.getRepository(VerificationEntity).insert(verification)
       const receipts: VerifiableCredential[] = []
       if (verdict.verified) {
-        for (const credential of verdict.credentials) receipts.push(await this.receipt(m, verifier, verification, credential, verdict))
+        for (const credential of verdict.credentials) {
+          // One settled on another's receipt is relied on, not re-attested: a new receipt would restart its
+          // primary-source clock without anyone having verified it again.
+          if (credential.reliedOn) await this.relyOnReceipt(m, verifier, verification, credential)
+          else receipts.push(await this.receipt(m, verifier, verification, credential, verdict))
+        }
       }
       await this.deps.audit?.(m, verification)
       return { verification, verdict, receipts }
@@ -136,6 +141,20 @@ export class VerificationService {
       createdAt: verification.createdAt,
     })
     return signed
+  }
+
+  private async relyOnReceipt(m: EntityManager, verifier: InstitutionRow, verification: VerificationRow, credential: CredentialVerdict): Promise<void> {
+    const vc = credential.credential!
+    await m.getRepository(RelianceEntity).insert({
+      id: randomUUID(),
+      institutionId: verifier.id,
+      credentialId: String(vc.id),
+      credentialDigest: credential.digest!,
+      issuerDid: typeof vc.issuer === 'string' ? vc.issuer : (vc.issuer as { id: string }).id,
+      via: 'receipt',
+      receiptId: credential.reliedOn!.receipt?.split('/').at(-1) ?? null,
+      createdAt: verification.createdAt,
+    })
   }
 
   async get(verifier: InstitutionRow, id: string): Promise<VerificationRow | undefined> {

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa'
 import getRawBody from 'raw-body'
 import { AppError } from '../errors.js'
-import { containsNul } from '../validation.js'
+import { bodyProblem } from '../validation.js'
 
 /**
  * Reads a JSON body for requests that carry one, within `limitBytes`. Bad JSON is a 400, an oversized
@@ -26,7 +26,8 @@ export function jsonBody(limitBytes: number) {
     } catch (e) {
       throw new AppError('invalid-json', `the body is not valid JSON: ${(e as Error).message}`)
     }
-    if (containsNul(body)) throw new AppError('invalid-request', 'the body contains a NUL character (\\u0000)')
+    const problem = bodyProblem(body)
+    if (problem) throw new AppError('invalid-request', problem)
     ctx.state.body = body
     return next()
   }

@@ -89,10 +89,11 @@ export const KNOWN_TYPES: Record<string, KnownCredentialType> = {
   },
 }
 
-/** The known type a credential's `type` list names, if any (at most one may be named). */
-export function knownTypeOf(types: readonly string[]): { name: string; spec: KnownCredentialType } | undefined {
-  const name = types.find((t) => t in KNOWN_TYPES)
-  return name ? { name, spec: KNOWN_TYPES[name] } : undefined
+/** The known types a credential's `type` list names (a credential may name at most one; callers check). */
+export function knownTypesOf(types: readonly unknown[]): { name: string; spec: KnownCredentialType }[] {
+  return types
+    .filter((t): t is string => typeof t === 'string' && Object.hasOwn(KNOWN_TYPES, t))
+    .map((name) => ({ name, spec: KNOWN_TYPES[name] }))
 }
 
 /** Every known type must carry a credentialStatus: without one, "not revoked" cannot be known. */

@@ -3,6 +3,8 @@ import { z } from 'zod'
 export const VC_V1_CONTEXT = 'https://www.w3.org/2018/credentials/v1'
 export const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2'
 
+const RESERVED_CLAIMS = ['vc', 'vp', 'iss', 'sub', 'jti', 'nbf', 'exp', 'iat', 'aud', 'nonce'] as const
+
 const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z' })
 const contextEntry = z.union([z.string().min(1), z.record(z.string(), z.unknown())])
 
@@ -20,6 +22,8 @@ export const UnsignedCredentialSchema = z
     credentialSubject: z.looseObject({ id: z.string().max(300).optional() }),
     credentialStatus: z.never({ error: 'is set by medcred, not by the caller' }).optional(),
     proof: z.never({ error: 'an unsigned credential has no proof' }).optional(),
+    // JWT claim names: did-jwt-vc would merge them into what is signed, past every check made here.
+    ...Object.fromEntries(RESERVED_CLAIMS.map((k) => [k, z.never({ error: 'is a JWT claim name, set by medcred when it signs' }).optional()])),
   })
 
 export type UnsignedCredential = z.infer<typeof UnsignedCredentialSchema>

@@ -24,6 +24,8 @@ export interface DidResolver extends Resolvable {
   close(): Promise<void>
 }
 
+/** Longer than any DID medcred resolves (did:ethr with a named network and a public key is about 90). */
+const MAX_DID_LENGTH = 200
 const DID_SYNTAX = /^did:[a-z0-9]+:[A-Za-z0-9._%:-]+(#[^\s]*)?$/
 
 function failure(reason: ResolutionFailure, message: string): Resolution {
@@ -77,7 +79,9 @@ export function createDidResolver(
   watcher?.start()
 
   async function resolveDid(did: string): Promise<Resolution> {
-    if (typeof did !== 'string' || !DID_SYNTAX.test(did)) return failure('invalidDid', `not a DID: ${String(did).slice(0, 100)}`)
+    if (typeof did !== 'string' || did.length > MAX_DID_LENGTH || !DID_SYNTAX.test(did)) {
+      return failure('invalidDid', `not a DID: ${String(did).slice(0, 100)}`)
+    }
     const method = did.split(':')[1]
     if (method !== 'ethr' && method !== 'key') return failure('methodNotSupported', `did:${method} is not supported`)
     if (method === 'key') {
@@ -88,6 +92,7 @@ export function createDidResolver(
       return resolved
     }
     const address = ethrAddress(did)
+    if (!address && did.startsWith(`did:ethr:${chain.network}:`) && /:0x0[23][0-9a-fA-F]{64}$/.test(did)) return failure('invalidDid', `${did.slice(0, 100)}: the public key is not a point on secp256k1`)
     if (!address) return resolveUncached(did)
     const cached = cache.get(did)
     if (cached && watcher?.fresh()) return { ok: true, result: cached.result }
@@ -143,7 +148,13 @@ export function createDidResolver(
     if (parts.length !== 4 || parts[2] !== chain.network) return undefined
     const id = parts[3]
     if (/^0x[0-9a-fA-F]{40}$/.test(id)) return id.toLowerCase()
-    if (/^0x0[23][0-9a-fA-F]{64}$/.test(id)) return computeAddress(id).toLowerCase()
+    if (/^0x0[23][0-9a-fA-F]{64}$/.test(id)) {
+      try {
+        return computeAddress(id).toLowerCase()
+      } catch {
+        return undefined // not a point on the curve: the resolver below reports the DID as invalid
+      }
+    }
     return undefined
   }
 

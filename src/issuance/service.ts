@@ -4,7 +4,7 @@ import type { VerifiableCredential } from '@veramo/core'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
-import { knownTypeOf } from '../credentials/subject-schemas.js'
+import { knownTypesOf } from '../credentials/subject-schemas.js'
 import {
   VC_V1_CONTEXT,
   VC_V2_CONTEXT,
@@ -87,7 +87,13 @@ export class IssuanceService {
         errors: [{ field: 'credential.expirationDate', message: 'must be after issuanceDate' }],
       })
     }
-    const known = knownTypeOf(types)
+    const named = knownTypesOf(types)
+    if (named.length > 1) {
+      throw new AppError('invalid-credential', `credential.type: a credential may be of one known type, not ${named.map((k) => k.name).join(' and ')}`, {
+        errors: [{ field: 'credential.type', message: 'names more than one known credential type' }],
+      })
+    }
+    const known = named[0]
     if (known) {
       if (!known.spec.issuerKinds.includes(issuer.kind)) {
         throw new AppError('forbidden', `a ${issuer.kind} may not issue ${known.name} (only: ${known.spec.issuerKinds.join(', ')})`)

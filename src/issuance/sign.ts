@@ -1,6 +1,7 @@
 import type { VerifiableCredential } from '@veramo/core'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
+import { canonicalJson } from '../credentials/canonical.js'
 
 /**
  * Signs a credential as a VC-JWT with the institution's current signing key (it changes on rotation,
@@ -12,7 +13,7 @@ export async function signAsInstitution(
   credential: Record<string, unknown>,
 ): Promise<VerifiableCredential> {
   const subject = credential.credentialSubject as Record<string, unknown>
-  return agent.createVerifiableCredential({
+  const signed = await agent.createVerifiableCredential({
     credential: { ...credential, issuer: { id: institution.did } } as never,
     proofFormat: 'jwt',
     keyRef: institution.signingKid ?? undefined,
@@ -20,4 +21,20 @@ export async function signAsInstitution(
     // which it refuses. Keeping the original fields then is the documented way out.
     removeOriginalFields: !Object.keys(subject).every((k) => k === 'id'),
   })
+  assertSignedAsChecked(credential, signed as unknown as Record<string, unknown>, institution.did)
+  return signed
+}
+
+/**
+ * What was signed must be what was checked: the types, subject and status entries validated and allocated
+ * here, issued by this institution. A difference is our bug (the request schema should have refused it),
+ * so nothing leaves.
+ */
+function assertSignedAsChecked(checked: Record<string, unknown>, signed: Record<string, unknown>, did: string): void {
+  const issuer = typeof signed.issuer === 'string' ? signed.issuer : (signed.issuer as { id?: string } | undefined)?.id
+  const same = (k: string) => canonicalJson(checked[k]) === canonicalJson(signed[k])
+  const differs = ['type', 'credentialSubject', 'credentialStatus', 'id'].filter((k) => checked[k] !== undefined && !same(k))
+  if (issuer !== did || differs.length) {
+    throw new Error(`signed credential differs from the checked one (${[...differs, ...(issuer !== did ? ['issuer'] : [])].join(', ')})`)
+  }
 }

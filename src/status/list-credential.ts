@@ -1,6 +1,7 @@
 import { normalizeCredential } from 'did-jwt-vc'
 import type { DidResolver } from '../did/resolver.js'
 import { asArray } from '../credentials/w3c.js'
+import { checkDates } from '../verification/dates.js'
 import { verifyJwtProof } from '../verification/jwt-proof.js'
 import { Bitstring } from './bitstring.js'
 
@@ -45,11 +46,11 @@ export async function verifyStatusList(
     if (typeof subject?.encodedList !== 'string' || typeof subject.statusPurpose !== 'string') {
       return { ok: false, reason: 'the status list credential has no encodedList or statusPurpose' }
     }
-    const expires = vc.expirationDate ?? vc.validUntil
-    if (typeof expires === 'string' && Date.parse(expires) < Date.now()) {
-      return { ok: false, reason: `the status list credential expired at ${expires}` }
-    }
+    const dates = checkDates(proof.payload!, [vc, proof.payload!.vc], { now: Math.floor(Date.now() / 1000), skewSeconds: 60 })
+    if (!dates.ok) return { ok: false, reason: `the status list credential is not valid now: ${dates.detail}` }
+    // The list's issuer is the key that signed it (`iss`); an `issuer` claim naming anyone else is refused.
     const issuer = typeof vc.issuer === 'string' ? vc.issuer : vc.issuer?.id
+    if (issuer !== proof.payload?.iss) return { ok: false, reason: 'the status list credential names an issuer other than its signer' }
     return { ok: true, list: { issuer, purpose: subject.statusPurpose, bits: Bitstring.decode(subject.encodedList) } }
   } catch (e) {
     return { ok: false, reason: `the status list credential cannot be decoded: ${(e as Error).message.slice(0, 200)}` }

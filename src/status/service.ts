@@ -237,7 +237,7 @@ export class StatusService {
 
   /** Every institution that relied on the credential learns of the change, in the same transaction. */
   private async tellRelyingParties(m: EntityManager, credentialId: string, issuer: string, status: CredentialState, reason: StatusReason) {
-    const recipients = await TrustRegistry.reliersOf(m, [credentialId])
+    const recipients = await TrustRegistry.reliersOf(m, issuer, credentialId)
     const event = status === 'revoked' ? 'credential.revoked' : status === 'suspended' ? 'credential.suspended' : 'credential.reinstated'
     await this.deps.notifier.notify(m, { event, recipients, data: { credentialId, issuer, status, reason } })
   }

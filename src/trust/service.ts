@@ -1,5 +1,4 @@
 import type { EntityManager } from 'typeorm'
-import { In } from 'typeorm'
 import { RelianceEntity } from '../acceptance/acceptance.entities.js'
 import type { Database } from '../db/database.js'
 import { AppError } from '../errors.js'
@@ -88,12 +87,15 @@ export class TrustRegistry {
     })
   }
 
-  async isTrustedVerifier(did: string): Promise<boolean> {
+  async isTrustedVerifier(did: unknown): Promise<boolean> {
+    // Never let a missing DID reach findBy: TypeORM drops undefined conditions and would match any row.
+    if (typeof did !== 'string' || !did.startsWith('did:')) return false
     return this.deps.db.manager.getRepository(TrustedVerifierEntity).existsBy({ did })
   }
 
   /** Is `issuer` trusted to issue `type` for `jurisdiction` (when the credential names one) at `at`? */
   async issuerVerdict(issuer: string, types: string[], jurisdiction: string | undefined, at = new Date()): Promise<TrustVerdict> {
+    if (typeof issuer !== 'string' || !issuer.startsWith('did:')) return { trusted: false, detail: 'untrusted issuer: no issuer DID' }
     const entry = await this.deps.db.manager.getRepository(TrustedIssuerEntity).findOneBy({ did: issuer })
     if (!entry) return { trusted: false, detail: `untrusted issuer: ${issuer} is not in the trust registry` }
     const now = at.toISOString()
@@ -107,10 +109,12 @@ export class TrustRegistry {
     return { trusted: true, detail: `trusted for ${type}${jurisdiction ? ` in ${jurisdiction}` : ''}` }
   }
 
-  /** Institutions that relied on any of `credentialIds` (for notices). */
-  static async reliersOf(m: EntityManager, credentialIds: string[]): Promise<string[]> {
-    if (!credentialIds.length) return []
-    const rows = await m.getRepository(RelianceEntity).find({ where: { credentialId: In(credentialIds) }, select: { institutionId: true } })
+  /**
+   * Institutions that relied on this issuer's credential (for notices). Keyed by issuer and id together:
+   * a credential id is chosen by its issuer, so another issuer's credential may carry the same one.
+   */
+  static async reliersOf(m: EntityManager, issuerDid: string, credentialId: string): Promise<string[]> {
+    const rows = await m.getRepository(RelianceEntity).find({ where: { issuerDid, credentialId }, select: { institutionId: true } })
     return [...new Set(rows.map((r) => r.institutionId))]
   }
 }

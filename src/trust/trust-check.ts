@@ -1,4 +1,4 @@
-import { KNOWN_TYPES } from '../credentials/subject-schemas.js'
+import { knownTypesOf } from '../credentials/subject-schemas.js'
 import { asArray } from '../credentials/w3c.js'
 import { fail, pass, type Check } from '../verification/checks.js'
 import type { TrustRegistry } from './service.js'
@@ -14,9 +14,18 @@ export function trustCheck(trust: TrustRegistry) {
     const types = asArray(credential.type as string | string[])
     const subject = asArray(credential.credentialSubject as { jurisdiction?: unknown } | undefined)[0]
     const jurisdiction = typeof subject?.jurisdiction === 'string' ? subject.jurisdiction : undefined
-    const verdict = await trust.issuerVerdict(issuer, types, jurisdiction)
-    if (verdict.trusted) return pass('trustedIssuer', verdict.detail)
-    if (types.some((t) => t in KNOWN_TYPES)) return fail('trustedIssuer', verdict.detail)
-    return pass('trustedIssuer', `no consortium policy for this type (${verdict.detail})`)
+    const known = knownTypesOf(types).map((k) => k.name)
+    if (known.length === 0) {
+      const verdict = await trust.issuerVerdict(issuer, types, jurisdiction)
+      return pass('trustedIssuer', verdict.trusted ? verdict.detail : `no consortium policy for this type (${verdict.detail})`)
+    }
+    // Every known type the credential names must be one the issuer is trusted for.
+    const details: string[] = []
+    for (const type of known) {
+      const verdict = await trust.issuerVerdict(issuer, [type], jurisdiction)
+      if (!verdict.trusted) return fail('trustedIssuer', verdict.detail)
+      details.push(verdict.detail)
+    }
+    return pass('trustedIssuer', details.join('; '))
   }
 }

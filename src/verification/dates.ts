@@ -2,12 +2,12 @@ import { fail, pass, type Check } from './checks.js'
 
 /**
  * Validity window of a credential or presentation. Both the JWT claims (`nbf`, `exp`) and the JSON dates
- * (`issuanceDate`/`validFrom`, `expirationDate`/`validUntil`) count; the strictest wins. did-jwt alone
+ * (`issuanceDate`/`validFrom`, `expirationDate`/`validUntil`) of every given object count; the strictest wins. did-jwt alone
  * checks only the JWT claims.
  */
 export function checkDates(
   claims: { nbf?: number; exp?: number },
-  json: { issuanceDate?: unknown; validFrom?: unknown; expirationDate?: unknown; validUntil?: unknown },
+  json: { issuanceDate?: unknown; validFrom?: unknown; expirationDate?: unknown; validUntil?: unknown }[],
   opts: { now: number; skewSeconds: number; name?: string },
 ): Check {
   const name = opts.name ?? 'dates'
@@ -16,8 +16,9 @@ export function checkDates(
     const t = Date.parse(v)
     return Number.isNaN(t) ? NaN : Math.floor(t / 1000)
   }
-  const starts = [claims.nbf, seconds(json.issuanceDate), seconds(json.validFrom)].filter((v) => v !== undefined)
-  const ends = [claims.exp, seconds(json.expirationDate), seconds(json.validUntil)].filter((v) => v !== undefined)
+  // Every place a date can sit counts (a JWT's `vc` claim may hold dates that normalisation leaves nested).
+  const starts = [claims.nbf, ...json.flatMap((j) => [seconds(j?.issuanceDate), seconds(j?.validFrom)])].filter((v) => v !== undefined)
+  const ends = [claims.exp, ...json.flatMap((j) => [seconds(j?.expirationDate), seconds(j?.validUntil)])].filter((v) => v !== undefined)
   if ([...starts, ...ends].some((v) => typeof v !== 'number' || Number.isNaN(v))) {
     return fail(name, 'a validity date is not a valid date-time')
   }

@@ -2,7 +2,7 @@ import { canonicalJson } from '../credentials/canonical.js'
 import { normalizeCredential } from 'did-jwt-vc'
 import type { DidResolver } from '../did/resolver.js'
 import { credentialDigest } from '../credentials/digest.js'
-import { knownTypeOf } from '../credentials/subject-schemas.js'
+import { knownTypesOf } from '../credentials/subject-schemas.js'
 import { asArray } from '../credentials/w3c.js'
 import { checkStatus, type StatusCheckContext } from '../status/status-check.js'
 import { fail, pass, verdict, type Check, type Verdict } from './checks.js'
@@ -30,6 +30,8 @@ export interface CredentialVerdict extends Verdict {
   credential?: Record<string, unknown>
   jwt?: string
   digest?: string
+  /** Set when the credential was settled on another institution's receipt instead of verified in full. */
+  reliedOn?: { receipt?: string; verifier: string; verifiedAt: string; purpose?: string }
 }
 
 /** A credential as received: a VC-JWT string or its JSON form carrying `proof.jwt`. */
@@ -64,14 +66,20 @@ export async function verifyCredential(input: SignedCredentialInput, ctx: Verify
     checks.push(fail('format', 'the JWT carries no verifiable credential (vc claim)'))
     return verdict(checks)
   }
-  checks.push(pass('format'))
+  // did-jwt-vc builds `issuer` from `iss` but lets a top-level `issuer` claim override it: the signer is `iss`.
+  const claimedIssuer = typeof credential.issuer === 'string' ? credential.issuer : (credential.issuer as { id?: unknown } | undefined)?.id
+  checks.push(
+    claimedIssuer === proof.payload.iss
+      ? pass('format')
+      : fail('format', `the credential names ${String(claimedIssuer)} as issuer but is signed as ${String(proof.payload.iss)}`),
+  )
 
   if (typeof input !== 'string') {
     const same = canonicalJson(withoutProof(input as Record<string, unknown>)) === canonicalJson(withoutProof(credential))
     checks.push(same ? pass('integrity') : fail('integrity', 'the credential JSON differs from what its proof.jwt signs'))
   }
 
-  checks.push(checkDates(proof.payload, credential, { now, skewSeconds: ctx.skewSeconds }))
+  checks.push(checkDates(proof.payload, [credential, proof.payload.vc as Record<string, unknown>], { now, skewSeconds: ctx.skewSeconds }))
   checks.push(checkSchema(credential))
   const signed = proof.checks.every((c) => c.ok)
   if (ctx.trustedIssuer && signed) checks.push(await ctx.trustedIssuer(credential, proof.payload.iss as string))
@@ -84,7 +92,10 @@ function checkSchema(credential: Record<string, unknown>): Check {
   if (!types.includes('VerifiableCredential')) return fail('schema', 'type must include VerifiableCredential')
   const subjects = asArray(credential.credentialSubject as Record<string, unknown> | Record<string, unknown>[])
   if (subjects.length === 0) return fail('schema', 'credentialSubject is missing')
-  const known = knownTypeOf(types)
+  if (typeof credential.id === 'string' && credential.id.length > 300) return fail('schema', 'the credential id is longer than 300 characters')
+  const named = knownTypesOf(types)
+  if (named.length > 1) return fail('schema', `a credential may be of one known type, not ${named.map((k) => k.name).join(' and ')}`)
+  const known = named[0]
   if (!known) return pass('schema', 'no schema registered for this type')
   if (subjects.length !== 1) return fail('schema', `a ${known.name} has exactly one subject`)
   const parsed = known.spec.subject.safeParse(subjects[0])

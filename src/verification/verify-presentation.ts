@@ -34,7 +34,7 @@ export async function verifyPresentation(
   })
   const checks: Check[] = [...proof.checks]
   const payload = proof.payload
-  if (!payload) return { ...verdict(checks), credentials: [] }
+  if (!payload || typeof payload.iss !== 'string') return { ...verdict(checks), credentials: [] }
 
   let presentation: Record<string, unknown>
   try {
@@ -63,7 +63,7 @@ export async function verifyPresentation(
       ? pass('domain')
       : fail('domain', audiences.length ? 'the domain does not match' : 'the presentation is not bound to a domain'),
   )
-  checks.push(checkDates(payload, {}, { now, skewSeconds: ctx.skewSeconds }))
+  checks.push(checkDates(payload, [], { now, skewSeconds: ctx.skewSeconds }))
 
   const holder = payload.iss as string
   const declaredHolder = (payload.vp as { holder?: unknown }).holder

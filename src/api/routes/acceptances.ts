@@ -13,7 +13,14 @@ import { sendVerdict } from './verdict.js'
 
 const signed = z.union([z.string().min(1).max(100_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(100_000) }) })])
 
-const AcceptanceRequest = z.strictObject({ verifiableCredential: signed, receipt: signed })
+const AcceptanceRequest = z.union([
+  z.strictObject({ verifiableCredential: signed, receipt: signed }),
+  z.strictObject({
+    verifiablePresentation: z.union([z.string().min(1).max(500_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(500_000) }) })]),
+    challenge: z.string().min(1).max(100),
+    domain: z.string().min(1).max(300),
+  }),
+])
 
 const CredentialingFileRequest = z.strictObject({
   verifiablePresentation: z.union([z.string().min(1).max(500_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(500_000) }) })]),
@@ -32,8 +39,11 @@ export function acceptanceRoutes(deps: AppDeps): Router {
   /** Accept once: rely on another institution's receipt, with only the live checks. */
   router.post('/acceptances', async (ctx) => {
     const hospital = requireInstitution(ctx, hospitals)
-    const { verifiableCredential, receipt } = parseOrThrow(AcceptanceRequest, ctx.state.body)
-    const outcome = await deps.acceptances.accept(hospital, { credential: verifiableCredential as never, receipt: receipt as never })
+    const body = parseOrThrow(AcceptanceRequest, ctx.state.body)
+    const outcome =
+      'verifiablePresentation' in body
+        ? await deps.acceptances.acceptPresentation(hospital, body as never, deps.challenges)
+        : await deps.acceptances.accept(hospital, { credential: body.verifiableCredential as never, receipt: body.receipt as never })
     if (!outcome.verified) {
       sendVerdict(ctx, outcome, 'credential', failures(outcome.checks), { accepted: false })
       return

@@ -14,14 +14,14 @@ export async function recordVerification(
   verified: boolean,
   errors: { check: string }[],
   credentialId?: unknown,
-  holder?: string,
+  holder?: unknown,
 ): Promise<void> {
   const id = typeof credentialId === 'string' ? credentialId.slice(0, 300) : undefined
   const issued = id ? await deps.audit.db.manager.getRepository(IssuedCredentialEntity).findOne({ where: { id }, select: { issuerInstitutionId: true } }) : null
   await deps.audit.record({
     ...auditContext(ctx),
     action,
-    ...(id ? { subject: { type: 'credential', id, ...(issued ? { issuerInstitutionId: issued.issuerInstitutionId } : {}) } } : holder ? { subject: { type: 'did', id: holder.slice(0, 300) } } : {}),
+    ...(id ? { subject: { type: 'credential', id, ...(issued ? { issuerInstitutionId: issued.issuerInstitutionId } : {}) } } : typeof holder === 'string' && holder ? { subject: { type: 'did', id: holder.slice(0, 300) } } : {}),
     outcome: verified ? 'success' : 'failure',
     detail: { failedChecks: [...new Set(errors.map((e) => e.check))].slice(0, 50) },
   })
