@@ -161,7 +161,7 @@ describe('audit append: atomic with the change, gap-free', () => {
       // two anchorers, one per replica, racing over the same events: every batch cut once, anchored once, in order
       const rule = { every: 7, seconds: 3600 }
       const anchorer = (db: Database) =>
-        new AuditAnchorer({ db, agent: svc.agent, chain: svc.chain, registry: new RegistryWriter({ agent: svc.agent, chain: svc.chain }), rule, log: { error: () => {} } })
+        new AuditAnchorer({ db, agent: svc.agent, chain: svc.chain, registry: new RegistryWriter({ agent: svc.agent, chain: svc.chain, db }), rule, log: { error: () => {} } })
       const a1 = anchorer(svc.store)
       const a2 = anchorer(new Database(ds2))
       await Promise.all([a1.runOnce(), a2.runOnce(), a1.runOnce(), a2.runOnce()])

@@ -19,7 +19,10 @@ export interface Chain {
   registry: string
   provider: JsonRpcProvider
   operator: Wallet
-  /** Every transaction the operator sends goes through this queue (one nonce at a time). */
+  /**
+   * Every transaction the operator sends in this process goes through this queue (one nonce at a time).
+   * Replicas sharing the operator key also take turns through the database (RegistryWriter, `db.exclusive`).
+   */
   operatorQueue: SerialQueue
   local: boolean
   txTimeoutMs: number

@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm'
+import { createHash } from 'node:crypto'
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm'
 import { SerialQueue } from '../chain/serial-queue.js'
 
 /** Connections in the PostgreSQL pool (see data-source.ts). */
@@ -22,6 +23,7 @@ const PG_MAX_TRANSACTIONS = PG_POOL_SIZE / 2
 export class Database {
   private readonly queue: SerialQueue | undefined
   private readonly slots = new Semaphore(PG_MAX_TRANSACTIONS)
+  private readonly exclusives = new Map<string, SerialQueue>()
 
   constructor(readonly ds: DataSource) {
     this.queue = ds.options.type === 'postgres' ? undefined : new SerialQueue()
@@ -41,6 +43,36 @@ export class Database {
     return this.queue ? this.queue.run(fn) : fn()
   }
 
+  /**
+   * Runs `fn` while no other task holding `key` runs, in this process or (PostgreSQL) in any process sharing
+   * the database: for work that is not a database transaction but must not overlap, e.g. sending the
+   * operator's next transaction only after the previous one is mined. On PostgreSQL it holds a session
+   * advisory lock on a dedicated connection for `fn`'s whole duration, so keys should be few and `fn`
+   * bounded in time; SQLite serves one process, where the in-process queue is enough.
+   */
+  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let local = this.exclusives.get(key)
+    if (!local) this.exclusives.set(key, (local = new SerialQueue()))
+    return local.run(() => (this.isPostgres ? this.advisoryLocked(key, fn) : fn()))
+  }
+
+  private async advisoryLocked<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const lockId = createHash('sha256').update(`medcred:${key}`).digest().readBigInt64BE(0).toString()
+    const runner = this.ds.createQueryRunner()
+    await runner.connect()
+    let broken: unknown
+    try {
+      await runner.query('SELECT pg_advisory_lock($1::bigint)', [lockId])
+      try {
+        return await fn()
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1::bigint)', [lockId]).catch((e: unknown) => (broken = e))
+      }
+    } finally {
+      await release(runner, broken)
+    }
+  }
+
   get manager(): EntityManager {
     return this.ds.manager
   }
@@ -49,6 +81,16 @@ export class Database {
   get forUpdate(): '' | ' FOR UPDATE' {
     return this.isPostgres ? ' FOR UPDATE' : ''
   }
+}
+
+/**
+ * Returns the connection to the pool, or, when unlocking failed, closes it instead: a pooled connection
+ * must never carry a session lock to the next user (closing the session releases the lock).
+ */
+async function release(runner: QueryRunner, broken: unknown): Promise<void> {
+  if (broken === undefined) return runner.release()
+  const discard = (runner as unknown as { releasePostgresConnection?: (err: unknown) => Promise<void> }).releasePostgresConnection
+  return discard ? discard.call(runner, broken) : runner.release()
 }
 
 /** At most `size` tasks at once; the rest wait their turn in order. */
