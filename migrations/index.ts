@@ -3,6 +3,7 @@ import { CreateStatusAndKeyTables1764050000000 } from './1764050000000-CreateSta
 import { CreateAuditTables1764100000000 } from './1764100000000-CreateAuditTables.js'
 import { CreateNotificationTables1764200000000 } from './1764200000000-CreateNotificationTables.js'
 import { CreateTrustAndAcceptanceTables1764300000000 } from './1764300000000-CreateTrustAndAcceptanceTables.js'
+import { CreateIdempotencyTable1764400000000 } from './1764400000000-CreateIdempotencyTable.js'
 
 /** medcred's own migrations, in order; they run after Veramo's (see src/db/data-source.ts). */
-export const medcredMigrations = [CreateCoreTables1764000000000, CreateStatusAndKeyTables1764050000000, CreateAuditTables1764100000000, CreateNotificationTables1764200000000, CreateTrustAndAcceptanceTables1764300000000]
+export const medcredMigrations = [CreateCoreTables1764000000000, CreateStatusAndKeyTables1764050000000, CreateAuditTables1764100000000, CreateNotificationTables1764200000000, CreateTrustAndAcceptanceTables1764300000000, CreateIdempotencyTable1764400000000]

@@ -168,3 +168,34 @@ describe('POST /credentials/issue', () => {
     expect(nul.body.detail).toMatch(/NUL/)
   })
 })
+
+describe('POST /credentials/issue with an Idempotency-Key', () => {
+  let svc: TestService
+  let hospital: { apiKey: string }
+  let holder: HolderWallet
+  beforeAll(async () => {
+    svc = await startTestService()
+    hospital = await svc.api.createInstitution({ name: 'Retrying Hospital', kind: 'hospital' })
+    holder = await HolderWallet.create()
+  })
+  afterAll(() => svc?.dispose())
+
+  const issue = (key: string, credential: unknown) =>
+    svc.api.request('POST', '/credentials/issue', { body: { credential }, token: hospital.apiKey, headers: { 'idempotency-key': key } })
+
+  it('replays the first reply to a retry, issuing once; refuses the key for another request', async () => {
+    const credential = patientIdentityCredential(holder.did)
+    const [first, retry, concurrent] = await Promise.all([issue('k-1', credential), issue('k-1', credential), issue('k-1', credential)])
+    for (const res of [first, retry, concurrent]) expect(res.status).toBe(201)
+    expect(retry.body.verifiableCredential.id).toBe(first.body.verifiableCredential.id)
+    expect(concurrent.body.verifiableCredential.proof.jwt).toBe(first.body.verifiableCredential.proof.jwt)
+    const rows = await svc.db.getRepository(IssuedCredentialEntity).countBy({ subjectDid: holder.did })
+    expect(rows).toBe(1)
+
+    const other = await issue('k-1', patientIdentityCredential(holder.did, { credentialSubject: { ...credential.credentialSubject, name: 'Someone Else' } }))
+    expect(other.status).toBe(409)
+    expect(other.body.detail).toMatch(/different request/)
+    expect((await issue('', credential)).status).toBe(201)
+    expect((await issue('bad key with spaces', credential)).status).toBe(400)
+  })
+})

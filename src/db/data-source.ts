@@ -6,6 +6,7 @@ import { Entities as veramoEntities, migrations as veramoMigrations } from '@ver
 import { medcredMigrations } from '../../migrations/index.js'
 import { ChallengeEntity, CredentialingFileEntity, ReceiptEntity, RelianceEntity, VerificationEntity } from '../acceptance/acceptance.entities.js'
 import { auditEntities } from '../audit/entities.js'
+import { IdempotencyEntity } from '../idempotency/idempotency.entity.js'
 import { InstitutionEntity } from '../institutions/institution.entity.js'
 import { IssuedCredentialEntity } from '../issuance/issued-credential.entity.js'
 import { KeyRotationEntity } from '../institutions/key-rotation.entity.js'
@@ -14,7 +15,7 @@ import { StatusChangeEntity, StatusEntryEntity, StatusListEntity } from '../stat
 import { TrustedIssuerEntity, TrustedVerifierEntity } from '../trust/trust.entities.js'
 
 export const medcredEntities = [InstitutionEntity, IssuedCredentialEntity, StatusListEntity, StatusEntryEntity, StatusChangeEntity, KeyRotationEntity, ...auditEntities, ...notificationEntities,
-  TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity]
+  TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity, IdempotencyEntity]
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; unset = SQLite file `<dataDir>/medcred.sqlite`. */

@@ -15,7 +15,10 @@ import {
 } from '../credentials/w3c.js'
 import { AppError } from '../errors.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
+import { currentSigner } from '../institutions/signing-key.js'
 import { parseOrThrow } from '../validation.js'
+import { isUniqueViolation } from '../db/errors.js'
+import { remember, replayed, type IdempotencyKey } from '../idempotency/idempotency.js'
 import type { StatusService } from '../status/service.js'
 import type { StatusPurpose } from '../status/status.entities.js'
 import { IssuedCredentialEntity, type IssuedCredentialRow } from './issued-credential.entity.js'
@@ -33,16 +36,37 @@ export class IssuanceService {
     issuer: InstitutionRow,
     input: UnsignedCredential,
     audit?: (m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>,
+    idempotency?: IdempotencyKey,
+  ): Promise<VerifiableCredential> {
+    try {
+      return await this.issueOnce(issuer, input, audit, idempotency)
+    } catch (e) {
+      // Two requests with one key at once: the loser's insert hits the key's row; answer with the winner's reply.
+      const again = idempotency && isUniqueViolation(e) ? await replayed<VerifiableCredential>(this.deps.db.manager, idempotency) : undefined
+      if (again) return again
+      throw e
+    }
+  }
+
+  private async issueOnce(
+    issuer: InstitutionRow,
+    input: UnsignedCredential,
+    audit: ((m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>) | undefined,
+    idempotency: IdempotencyKey | undefined,
   ): Promise<VerifiableCredential> {
     const { credential, purposes } = this.prepare(issuer, input)
     const id = credential.id as string
     return this.deps.db.transaction(async (m) => {
+      const again = await replayed<VerifiableCredential>(m, idempotency)
+      if (again) return again
+      // The key as it is now (a rotation may have switched it since authentication), held until commit.
+      const signer = await currentSigner(m, this.deps.db, issuer.id)
       if (await m.getRepository(IssuedCredentialEntity).existsBy({ id })) {
         throw new AppError('conflict', `a credential with id ${id} was already issued`)
       }
-      const entries = await this.deps.status.allocate(m, issuer, id, purposes)
+      const entries = await this.deps.status.allocate(m, signer, id, purposes)
       credential.credentialStatus = entries.length === 1 ? entries[0] : entries
-      const vc = await signAsInstitution(this.deps.agent, issuer, credential)
+      const vc = await signAsInstitution(this.deps.agent, signer, credential)
       const jwt = vc.proof.jwt as string
       const types = asArray(vc.type as string | string[])
       const row: IssuedCredentialRow = {
@@ -57,6 +81,7 @@ export class IssuanceService {
         expiresAt: (credential.expirationDate as string | undefined) ?? null,
       }
       await m.getRepository(IssuedCredentialEntity).insert(row)
+      await remember(m, idempotency, 201, vc)
       await audit?.(m, row)
       return vc
     })

@@ -4,6 +4,7 @@ import type { MedcredAgent } from '../agent/agent.js'
 import type { Database } from '../db/database.js'
 import { AppError } from '../errors.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
+import { currentSigner } from '../institutions/signing-key.js'
 import { IssuedCredentialEntity } from '../issuance/issued-credential.entity.js'
 import type { Notifier } from '../notifications/notifier.js'
 import { TrustRegistry } from '../trust/service.js'
@@ -132,9 +133,20 @@ export class StatusService {
     return vc.proof.jwt as string
   }
 
-  /** Re-signs every list of the issuer with its current key (after a key rotation). */
+  /**
+   * Re-signs every list of the issuer with its current key (after a key rotation). The lists are locked
+   * (PostgreSQL) before their bits are read: a status change racing the rotation either commits first, and
+   * its bit is re-signed here, or waits and applies its bit to the re-signed list; never the same version
+   * published twice with different bits.
+   */
   async resignAll(m: EntityManager, issuer: InstitutionRow): Promise<void> {
-    const lists = await m.getRepository(StatusListEntity).findBy({ issuerInstitutionId: issuer.id })
+    const qb = m
+      .getRepository(StatusListEntity)
+      .createQueryBuilder('l')
+      .where('l.issuerInstitutionId = :issuerInstitutionId', { issuerInstitutionId: issuer.id })
+      .orderBy('l.id', 'ASC')
+    if (this.deps.db.isPostgres) qb.setLock('pessimistic_write')
+    const lists = await qb.getMany()
     for (const list of lists) {
       const bits = Bitstring.fromBytes(Buffer.from(list.bits, 'base64'))
       const jwt = await this.signList(issuer, list.id, list.purpose, bits)
@@ -159,6 +171,9 @@ export class StatusService {
       if (credential.issuerInstitutionId !== issuer.id) {
         throw new AppError('forbidden', 'only the issuer of a credential may change its status')
       }
+      // Read (and on PostgreSQL share-locked) only when a list must be re-signed, before any list is locked.
+      let current: Promise<InstitutionRow> | undefined
+      const signer: Signer = () => (current ??= currentSigner(m, this.deps.db, issuer.id))
       const entries = await m.getRepository(StatusEntryEntity).findBy({ credentialId })
       const byPurpose = new Map(entries.map((e) => [e.purpose, e]))
       let changed = false
@@ -167,7 +182,7 @@ export class StatusService {
         if (!(STATUS_ENTRY_TYPES as readonly string[]).includes(request.type)) {
           throw new AppError('invalid-request', `credentialStatus type ${request.type} is not this credential's (StatusList2021Entry)`)
         }
-        const outcome = await this.apply(m, issuer, byPurpose, request.status, reason)
+        const outcome = await this.apply(m, signer, byPurpose, request.status, reason)
         changed ||= outcome.changed
         details.push(outcome.detail)
       }
@@ -180,7 +195,7 @@ export class StatusService {
 
   private async apply(
     m: EntityManager,
-    issuer: InstitutionRow,
+    signer: Signer,
     byPurpose: Map<StatusPurpose, StatusEntryRow>,
     status: CredentialState,
     reason: StatusReason,
@@ -193,23 +208,24 @@ export class StatusService {
     }
     if (status === 'revoked') {
       if (!revocation) throw new AppError('conflict', 'this credential has no revocation entry')
-      await this.setState(m, issuer, revocation, 'revoked', reason)
+      await this.setState(m, signer, revocation, 'revoked', reason)
       return { changed: true, detail: 'revoked' }
     }
     if (!suspension) throw new AppError('conflict', 'this credential type cannot be suspended (it has no suspension entry)')
     const target = status === 'suspended' ? 'suspended' : 'active'
     if (suspension.state === target) return { changed: false, detail: `already ${target}; nothing changed` }
-    await this.setState(m, issuer, suspension, target, reason)
+    await this.setState(m, signer, suspension, target, reason)
     return { changed: true, detail: target === 'active' ? 'reinstated' : 'suspended' }
   }
 
   private async setState(
     m: EntityManager,
-    issuer: InstitutionRow,
+    signer: Signer,
     entry: StatusEntryRow,
     state: StatusEntryRow['state'],
     reason: StatusReason,
   ): Promise<void> {
+    const issuer = await signer()
     const qb = m.getRepository(StatusListEntity).createQueryBuilder('l').where('l.id = :id', { id: entry.listId })
     if (this.deps.db.isPostgres) qb.setLock('pessimistic_write')
     const list = await qb.getOneOrFail()
@@ -266,6 +282,9 @@ export class StatusService {
     return row ? { jwt: row.jwt, version: row.version } : undefined
   }
 }
+
+/** The issuing institution with its current signing key, read inside the transaction (see currentSigner). */
+type Signer = () => Promise<InstitutionRow>
 
 function stateOf(entries: Pick<StatusEntryRow, 'state'>[]): CredentialState {
   if (entries.some((e) => e.state === 'revoked')) return 'revoked'

@@ -7,6 +7,7 @@ import { parseOrThrow } from '../../validation.js'
 import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import { recordVerification } from './record-verification.js'
+import { idempotencyOf } from '../idempotency-key.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
@@ -28,8 +29,11 @@ export function credentialRoutes(deps: AppDeps): Router {
   router.post('/credentials/issue', async (ctx) => {
     const issuer = requireInstitution(ctx)
     const { credential } = parseOrThrow(IssueRequest, ctx.state.body)
-    const verifiableCredential = await deps.issuance.issue(issuer, credential, (m, row) =>
-      audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type })(m),
+    const verifiableCredential = await deps.issuance.issue(
+      issuer,
+      credential,
+      (m, row) => audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type })(m),
+      idempotencyOf(ctx, issuer.id),
     )
     json(ctx, 201, { verifiableCredential })
   })
