@@ -40,7 +40,13 @@ export interface Medcred {
   db: DataSource
   agent: MedcredAgent
   /** The capabilities, for tools, benchmarks and tests that call them without HTTP. */
-  services: { acceptances: AcceptanceService; verifications: VerificationService; trust: TrustRegistry; status: StatusService }
+  services: {
+    acceptances: AcceptanceService
+    verifications: VerificationService
+    trust: TrustRegistry
+    status: StatusService
+    keyRotation: KeyRotationService
+  }
   /** How credentials are verified here (resolver, status lists, key policy): for tools and benchmarks. */
   verifyContext: VerifyContext
   /** The write gate over `db` (see db/database.ts): scripts and tests write through it, as capabilities do. */
@@ -118,6 +124,7 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
     const openDb = db
     notifications.worker.start()
     audit.anchorer.start()
+    const resuming = resumeKeyRotations(keyRotation, audit.log, log)
     return {
       url: `http://127.0.0.1:${port}`,
       port,
@@ -127,7 +134,7 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
       db: openDb,
       agent,
       verifyContext,
-      services: { acceptances, verifications, trust, status },
+      services: { acceptances, verifications, trust, status, keyRotation },
       store: database,
       notifier: notifications.notifier,
       audit: audit.log,
@@ -138,6 +145,7 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
         // Attempts in flight finish and are recorded before the database goes away.
         await notifications.worker.stop()
         await audit.anchorer.stop()
+        await resuming
         await openDb.destroy()
         await resolver.close()
         await chain.stop()
@@ -148,6 +156,31 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
     await chain.stop()
     throw e
   }
+}
+
+/**
+ * Finishes key rotations a crash left pending (each blocks its institution's signing until finished), in
+ * the background: a chain that does not answer now must not keep medcred from starting. What fails stays
+ * pending for the next request or start.
+ */
+function resumeKeyRotations(keyRotation: KeyRotationService, audit: AuditLog, log: Logger): Promise<void> {
+  return keyRotation
+    .resumePending((m, r) =>
+      audit.append(m, {
+        actor: { type: 'system', id: 'key-rotation' },
+        action: 'institution.key-rotated',
+        subject: { type: 'institution', id: r.institutionId },
+        outcome: 'success',
+        detail: { did: r.did, reason: r.reason, txHash: r.txHash, blockNumber: r.blockNumber, resumed: true },
+      }),
+    )
+    .then(({ finished, failed }) => {
+      for (const r of finished) log.info('pending key rotation finished', { rotationId: r.id, institutionId: r.institutionId, blockNumber: r.blockNumber })
+      for (const { rotation, error } of failed) {
+        log.error('pending key rotation not finished; left for the next start or rotation request', { rotationId: rotation.id, institutionId: rotation.institutionId, error: String((error as Error)?.message ?? error) })
+      }
+    })
+    .catch((e: unknown) => log.error('pending key rotations could not be read', { error: String((e as Error)?.message ?? e) }))
 }
 
 async function listen(handler: Parameters<typeof import('node:http').createServer>[1], port: number): Promise<Server> {

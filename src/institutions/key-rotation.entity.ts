@@ -5,6 +5,7 @@ export type RotationReason = 'superseded' | 'compromised'
 /**
  * A change of an institution's signing key, made on chain by handing the DID's ownership to the new key.
  * `pending` rows are rotations whose transaction may not have landed; they are finished before the next.
+ * `abandoned` ones can never land (the DID's owner changed outside medcred) and are kept for the record.
  */
 export interface KeyRotationRow {
   id: string
@@ -13,7 +14,7 @@ export interface KeyRotationRow {
   oldKid: string
   newKid: string
   reason: RotationReason
-  status: 'pending' | 'done'
+  status: 'pending' | 'done' | 'abandoned'
   txHash: string | null
   blockNumber: number | null
   requestedAt: string

@@ -3,12 +3,19 @@ import { computeAddress } from 'ethers'
 import type { EntityManager } from 'typeorm'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { Chain } from '../chain/chain.js'
-import type { RegistryWriter } from '../chain/registry-writer.js'
+import { lastOwnerChange } from '../chain/owner-change.js'
+import { classifyChainError, type Anchored, type RegistryWriter } from '../chain/registry-writer.js'
 import type { Database } from '../db/database.js'
 import type { DidResolver } from '../did/resolver.js'
+import { AppError } from '../errors.js'
 import type { StatusService } from '../status/service.js'
-import { InstitutionEntity, type InstitutionRow } from './institution.entity.js'
+import { InstitutionEntity } from './institution.entity.js'
 import { KeyRotationEntity, type KeyRotationRow, type RotationReason } from './key-rotation.entity.js'
+
+type Audit = (m: EntityManager, rotation: KeyRotationRow) => Promise<unknown>
+
+/** What a rotation request starts with: its own new rotation, or first a pending one left unfinished. */
+type Step = { kind: 'new' | 'resume'; rotation: KeyRotationRow }
 
 /**
  * Rotates an institution's signing key on chain: a new key is created in the KMS, the DID's ownership
@@ -18,10 +25,20 @@ import { KeyRotationEntity, type KeyRotationRow, type RotationReason } from './k
  * Policy for what the old key signed (see SupersededKeys): after `superseded` it stays valid for
  * credentials medcred recorded before the rotation; after `compromised` nothing it signed verifies.
  *
- * The rotation is recorded as `pending` before the transaction is sent, so a crash or a dead RPC in
- * between is finished by the next call (which checks the chain's owner) rather than left half-done.
+ * One rotation per institution at a time: the `pending` row is created under a lock on the institution's
+ * row (PostgreSQL; SQLite's write queue serialises), so a second request, on any replica, answers 409
+ * instead of racing the first. While a rotation is pending nothing is signed for the institution (see
+ * currentSigner). The row is recorded before the transaction is sent, so a crash or a dead RPC in between
+ * leaves it to be finished: at the next start (`resumePending`), or by the next request once it is stale.
+ * Finishing is idempotent: an ownership change already on chain is found (with its own block) rather than
+ * sent again, and the switch to the new key is made once.
  */
 export class KeyRotationService {
+  /** Institutions whose rotation this process is running now. */
+  private readonly running = new Set<string>()
+  /** Pending rotations this process tried to finish and could not: a retry may take them up at once. */
+  private readonly failedHere = new Set<string>()
+
   constructor(
     private readonly deps: {
       db: Database
@@ -33,21 +50,82 @@ export class KeyRotationService {
     },
   ) {}
 
-  async rotate(
-    institution: InstitutionRow,
-    reason: RotationReason,
-    audit?: (m: EntityManager, rotation: KeyRotationRow) => Promise<unknown>,
-  ): Promise<KeyRotationRow> {
-    const { db, agent } = this.deps
-    const pending = await db.manager.getRepository(KeyRotationEntity).findOneBy({ institutionId: institution.id, status: 'pending' })
-    if (pending) await this.finish(pending, audit)
+  /**
+   * How long a pending rotation started elsewhere may still be in progress: its transaction waits for the
+   * operator's lock and then at most `txTimeoutMs` to be mined. Older, it is taken over.
+   */
+  private get staleAfterMs(): number {
+    return 2 * this.deps.chain.txTimeoutMs + 10_000
+  }
 
-    const current = await db.manager.getRepository(InstitutionEntity).findOneByOrFail({ id: institution.id })
-    const oldKid = current.signingKid ?? (await agent.didManagerGet({ did: current.did })).controllerKeyId!
-    const rotation = await db.write(async () => {
+  async rotate(institution: { id: string }, reason: RotationReason, audit?: Audit): Promise<KeyRotationRow> {
+    return this.exclusively(institution.id, async () => {
+      const first = await this.begin(institution.id, reason)
+      if (first.kind === 'new') return this.finish(first.rotation, audit)
+      await this.finish(first.rotation, audit)
+      const next = await this.begin(institution.id, reason)
+      if (next.kind !== 'new') throw inProgress(next.rotation)
+      return this.finish(next.rotation, audit)
+    })
+  }
+
+  /**
+   * Finishes every rotation left pending (a crash between recording and switching): run at start, best
+   * effort. A rotation another replica is finishing right now is finished once all the same.
+   */
+  async resumePending(audit?: Audit): Promise<{ finished: KeyRotationRow[]; failed: { rotation: KeyRotationRow; error: unknown }[] }> {
+    const pending = await this.deps.db.manager
+      .getRepository(KeyRotationEntity)
+      .find({ where: { status: 'pending' }, order: { requestedAt: 'ASC' } })
+    const finished: KeyRotationRow[] = []
+    const failed: { rotation: KeyRotationRow; error: unknown }[] = []
+    for (const rotation of pending) {
+      try {
+        finished.push(await this.exclusively(rotation.institutionId, () => this.finish(rotation, audit)))
+      } catch (error) {
+        failed.push({ rotation, error })
+      }
+    }
+    return { finished, failed }
+  }
+
+  /** The per-process half of the guard; `begin` is the half that holds across replicas. */
+  private async exclusively<T>(institutionId: string, fn: () => Promise<T>): Promise<T> {
+    if (this.running.has(institutionId)) {
+      throw new AppError('conflict', 'a key rotation is already in progress for this institution; retry once it has finished')
+    }
+    this.running.add(institutionId)
+    try {
+      return await fn()
+    } finally {
+      this.running.delete(institutionId)
+    }
+  }
+
+  /**
+   * Under the institution's row lock: a pending rotation that may still be in progress is a 409; a stale one
+   * (or one that failed here) is handed back to be finished first; with none, the new key is created and
+   * the rotation recorded as pending, naming the key that signs now.
+   */
+  private begin(institutionId: string, reason: RotationReason): Promise<Step> {
+    const { db, agent } = this.deps
+    return db.transaction(async (m) => {
+      const qb = m.getRepository(InstitutionEntity).createQueryBuilder('i').where('i.id = :id', { id: institutionId })
+      if (db.isPostgres) qb.setLock('pessimistic_write')
+      const current = await qb.getOne()
+      if (!current) throw new AppError('not-found', `no institution ${institutionId}`)
+      const pending = await m.getRepository(KeyRotationEntity).findOneBy({ institutionId, status: 'pending' })
+      if (pending) {
+        const stale = Date.now() - Date.parse(pending.requestedAt) > this.staleAfterMs
+        if (stale || this.failedHere.has(pending.id)) return { kind: 'resume', rotation: pending }
+        throw inProgress(pending)
+      }
+      const oldKid = current.signingKid ?? (await agent.didManagerGet({ did: current.did })).controllerKeyId!
+      // Veramo writes the key on its own connection (PostgreSQL), or inside this transaction (SQLite's one
+      // connection); either way a key whose rotation is not recorded is merely unused.
       const key = await agent.keyManagerCreate({ kms: 'local', type: 'Secp256k1' })
       await agent.didManagerAddKey({ did: current.did, key, options: { localOnly: true } })
-      const row: KeyRotationRow = {
+      const rotation: KeyRotationRow = {
         id: randomUUID(),
         institutionId: current.id,
         did: current.did,
@@ -60,41 +138,125 @@ export class KeyRotationService {
         requestedAt: new Date().toISOString(),
         rotatedAt: null,
       }
-      await db.manager.getRepository(KeyRotationEntity).insert(row)
-      return row
+      await m.getRepository(KeyRotationEntity).insert(rotation)
+      return { kind: 'new', rotation }
     })
-    return this.finish(rotation, audit)
   }
 
-  /** Sends (or confirms) the ownership change, then switches signing to the new key in one transaction. */
-  private async finish(rotation: KeyRotationRow, audit?: (m: EntityManager, rotation: KeyRotationRow) => Promise<unknown>): Promise<KeyRotationRow> {
-    const { db, agent, chain, registry, resolver, status } = this.deps
-    const newKey = await agent.keyManagerGet({ kid: rotation.newKid })
-    const newOwner = computeAddress(`0x${newKey.publicKeyHex}`)
-    const address = rotation.did.split(':').at(-1)!
-    const ownerNow = await chain.provider
-      .call({ to: chain.registry, data: ownerCall(address.length === 42 ? address : computeAddress(address)) })
-      .then((r) => `0x${r.slice(-40)}`)
-    let anchored: { txHash: string; blockNumber: number }
-    if (ownerNow.toLowerCase() === newOwner.toLowerCase() && rotation.txHash) {
-      anchored = { txHash: rotation.txHash, blockNumber: rotation.blockNumber! }
-    } else if (ownerNow.toLowerCase() === newOwner.toLowerCase()) {
-      const block = await chain.provider.getBlockNumber()
-      anchored = { txHash: 'unknown (found on chain)', blockNumber: block }
-    } else {
-      anchored = await registry.changeOwner(rotation.did, rotation.oldKid, newOwner)
+  /** Sends (or finds on chain) the ownership change, then switches signing to the new key, once. */
+  private async finish(rotation: KeyRotationRow, audit?: Audit): Promise<KeyRotationRow> {
+    try {
+      const latest = await this.deps.db.manager.getRepository(KeyRotationEntity).findOneBy({ id: rotation.id })
+      if (latest && latest.status !== 'pending') return settled(latest)
+      const anchored = await this.anchor(rotation)
+      this.deps.resolver.invalidate(rotation.did)
+      const done = await this.switchKeys(rotation, anchored, audit)
+      this.failedHere.delete(rotation.id)
+      return done
+    } catch (e) {
+      this.failedHere.add(rotation.id)
+      throw e
     }
-    resolver.invalidate(rotation.did)
-    const done: KeyRotationRow = { ...rotation, status: 'done', txHash: anchored.txHash, blockNumber: anchored.blockNumber, rotatedAt: new Date().toISOString() }
-    await db.transaction(async (m) => {
+  }
+
+  private async anchor(rotation: KeyRotationRow): Promise<Anchored> {
+    const { registry } = this.deps
+    const identity = identityAddress(rotation.did)
+    const newOwner = await this.addressOf(rotation.newKid)
+    const ownerNow = await this.ownerOf(rotation.did, identity)
+    if (same(ownerNow, newOwner)) return this.landed(rotation, identity, newOwner)
+    if (!same(ownerNow, await this.addressOf(rotation.oldKid))) return this.abandon(rotation, ownerNow)
+    try {
+      return await registry.changeOwner(rotation.did, rotation.oldKid, newOwner)
+    } catch (e) {
+      // Reverted: someone finishing the same rotation may have landed it first.
+      if (e instanceof AppError && e.code === 'conflict' && same(await this.ownerOf(rotation.did, identity), newOwner)) {
+        return this.landed(rotation, identity, newOwner)
+      }
+      throw e
+    }
+  }
+
+  /** The change is on chain already: record its own transaction and block, not the current one. */
+  private async landed(rotation: KeyRotationRow, identity: string, newOwner: string): Promise<Anchored> {
+    const found = await lastOwnerChange(this.deps.chain, identity, newOwner).catch(async (e: unknown) => {
+      throw await classifyChainError(this.deps.chain, e, rotation.did)
+    })
+    if (!found) throw new Error(`${rotation.did} is owned by ${newOwner}, but no DIDOwnerChanged event says so`)
+    return found
+  }
+
+  /**
+   * The DID is owned by neither the old key nor the new one (changed outside medcred): this rotation can
+   * never land. It is closed as `abandoned` so that it no longer blocks signing or the next rotation.
+   */
+  private async abandon(rotation: KeyRotationRow, owner: string): Promise<never> {
+    await this.deps.db.transaction((m) =>
+      m.getRepository(KeyRotationEntity).update({ id: rotation.id, status: 'pending' }, { status: 'abandoned' }),
+    )
+    throw new AppError(
+      'conflict',
+      `the DID ${rotation.did} is now owned by ${owner}, neither the old signing key nor the new one; the rotation was abandoned, nothing was changed`,
+    )
+  }
+
+  private switchKeys(rotation: KeyRotationRow, anchored: Anchored, audit?: Audit): Promise<KeyRotationRow> {
+    const { db, status } = this.deps
+    return db.transaction(async (m) => {
+      // Institution first, then the rotation, then (resignAll) its lists: the order issuance and status
+      // changes take them in, so none of them can deadlock with this.
+      const institutions = m.getRepository(InstitutionEntity).createQueryBuilder('i').where('i.id = :id', { id: rotation.institutionId })
+      const rotations = m.getRepository(KeyRotationEntity).createQueryBuilder('r').where('r.id = :id', { id: rotation.id })
+      if (db.isPostgres) [institutions, rotations].forEach((qb) => qb.setLock('pessimistic_write'))
+      await institutions.getOneOrFail()
+      const latest = await rotations.getOneOrFail()
+      if (latest.status !== 'pending') return settled(latest) // another process finished it meanwhile
+      const done: KeyRotationRow = { ...latest, status: 'done', txHash: anchored.txHash, blockNumber: anchored.blockNumber, rotatedAt: new Date().toISOString() }
       await m.getRepository(InstitutionEntity).update({ id: rotation.institutionId }, { signingKid: rotation.newKid })
       await m.getRepository(KeyRotationEntity).update({ id: rotation.id }, done)
       const institution = await m.getRepository(InstitutionEntity).findOneByOrFail({ id: rotation.institutionId })
       await status.resignAll(m, institution)
       await audit?.(m, done)
+      return done
     })
-    return done
   }
+
+  private async addressOf(kid: string): Promise<string> {
+    const key = await this.deps.agent.keyManagerGet({ kid })
+    return computeAddress(`0x${key.publicKeyHex}`)
+  }
+
+  private async ownerOf(did: string, identity: string): Promise<string> {
+    const { chain } = this.deps
+    try {
+      const reply = await chain.provider.call({ to: chain.registry, data: ownerCall(identity) })
+      return `0x${reply.slice(-40)}`
+    } catch (e) {
+      throw await classifyChainError(chain, e, did)
+    }
+  }
+}
+
+/** A rotation found finished: done is the answer; abandoned is a conflict for whoever asked. */
+function settled(rotation: KeyRotationRow): KeyRotationRow {
+  if (rotation.status === 'done') return rotation
+  throw new AppError('conflict', `the key rotation ${rotation.id} was abandoned: the DID's owner changed outside medcred`)
+}
+
+function inProgress(rotation: KeyRotationRow): AppError {
+  return new AppError(
+    'conflict',
+    `a key rotation is already in progress for this institution (requested ${rotation.requestedAt}); retry once it has finished`,
+  )
+}
+
+function identityAddress(did: string): string {
+  const id = did.split(':').at(-1)!
+  return id.length === 42 ? id : computeAddress(id)
+}
+
+function same(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase()
 }
 
 /** ABI-encoded `identityOwner(address)` call. */

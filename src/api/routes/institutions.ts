@@ -62,7 +62,7 @@ export function institutionRoutes(deps: AppDeps): Router {
     const { reason } = parseOrThrow(RotateRequest, ctx.state.body)
     const institution = await deps.institutions.get(ctx.params.id)
     const rotation = await deps.keyRotation.rotate(institution, reason, (m, r) =>
-      audited(ctx, deps.audit, 'institution.key-rotated', { type: 'institution', id: institution.id }, { did: institution.did, reason, txHash: r.txHash, blockNumber: r.blockNumber })(m),
+      audited(ctx, deps.audit, 'institution.key-rotated', { type: 'institution', id: institution.id }, { did: institution.did, reason: r.reason, txHash: r.txHash, blockNumber: r.blockNumber })(m),
     )
     json(ctx, 200, {
       institutionId: institution.id,
