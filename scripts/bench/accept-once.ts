@@ -1,4 +1,5 @@
 import { HolderWallet } from '../../src/holder/wallet.js'
+import { InstitutionEntity } from '../../src/institutions/institution.entity.js'
 import { verifyPresentation } from '../../src/verification/verify-presentation.js'
 import { issueBenchLicense, timeIt, type BenchContext, type Row } from './harness.js'
 
@@ -51,12 +52,11 @@ export async function benchAcceptOnce(ctx: BenchContext): Promise<Row[]> {
     const v = await verifyPresentation(vp as never, binding, ctx.medcred.verifyContext)
     if (!v.verified) throw new Error('bench presentation did not verify')
   }, 100, 10)
-  const acceptances = ctx.medcred.services.acceptances as unknown as { check(i: unknown, c: string, r: string): Promise<{ checks: { ok: boolean }[] }> }
-  const bRow = { ...hospitalB, receiptWindowDays: null, signingKid: null }
+  const hospitalBRow = await ctx.medcred.db.getRepository(InstitutionEntity).findOneByOrFail({ id: hospitalB.id })
   const receiptJwt = (receipt as { proof: { jwt: string } }).proof.jwt
   const acceptMs = await timeIt(async () => {
-    const r = await acceptances.check(bRow, license.proof.jwt, receiptJwt)
-    if (!r.checks.every((c) => c.ok)) throw new Error('bench acceptance checks failed')
+    const r = await ctx.medcred.services.acceptances.evaluate(hospitalBRow, license.proof.jwt, receiptJwt)
+    if (!r.verified) throw new Error('bench acceptance checks failed')
   })
   return [
     { name: 'accept on receipt: POST /acceptances', ms: acceptHttpMs, baseline: 'full: POST /verifications', baselineMs: fullHttpMs },

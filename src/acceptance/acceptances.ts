@@ -4,7 +4,7 @@ import { decodeJWT } from 'did-jwt'
 import { normalizeCredential } from 'did-jwt-vc'
 import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
-import { asArray } from '../credentials/w3c.js'
+import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import { DEFAULT_RECEIPT_WINDOW_DAYS } from '../institutions/service.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { checkStatus } from '../status/status-check.js'
@@ -34,7 +34,6 @@ function embeddedJwts(vpJwt: string): string[] {
   }
 }
 
-const jwtOf = (input: string | { proof: { jwt: string } }) => (typeof input === 'string' ? input : input.proof.jwt)
 
 /**
  * Accept once: relies on another institution's acceptance receipt instead of re-verifying a credential.
@@ -63,7 +62,7 @@ export class AcceptanceService {
   /** Accepts on a receipt and records it (reliance and audit event) in one transaction. */
   async accept(
     institution: InstitutionRow,
-    input: { credential: string | { proof: { jwt: string } }; receipt: string | { proof: { jwt: string } } },
+    input: { credential: SignedInput; receipt: SignedInput },
   ): Promise<AcceptanceOutcome> {
     const outcome = await this.evaluate(institution, jwtOf(input.credential), jwtOf(input.receipt))
     await this.deps.db.transaction(async (m) => {
@@ -81,7 +80,7 @@ export class AcceptanceService {
    */
   async acceptPresentation(
     institution: InstitutionRow,
-    input: { verifiablePresentation: string | { proof: { jwt: string } }; challenge: string; domain: string },
+    input: { verifiablePresentation: SignedInput; challenge: string; domain: string },
     challenges: { consume(i: InstitutionRow, challenge: string, domain: string): Promise<string | undefined> },
   ): Promise<AcceptanceOutcome> {
     const problem = await challenges.consume(institution, input.challenge, input.domain)
@@ -159,7 +158,7 @@ export class AcceptanceService {
   private async check(institution: InstitutionRow, credentialJwt: string, receiptJwt: string) {
     const ctx = this.deps.verifyContext
     const checks: Check[] = [...(await this.receiptSignature(receiptJwt))]
-    const receipt: ParsedReceipt | undefined = checks.every((c) => c.ok) || checks.length > 1 ? parseReceipt(receiptJwt) : undefined
+    const receipt: ParsedReceipt | undefined = parseReceipt(receiptJwt)
     if (!receipt) {
       checks.push(fail('receiptFormat', 'not an AcceptanceReceiptCredential'))
       return { checks }

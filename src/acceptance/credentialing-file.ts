@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Database } from '../db/database.js'
 import { normalizeCredential } from 'did-jwt-vc'
 import { credentialDigest } from '../credentials/digest.js'
-import { asArray } from '../credentials/w3c.js'
+import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { DEFAULT_RECEIPT_WINDOW_DAYS } from '../institutions/service.js'
 import type { CredentialVerdict } from '../verification/verify-credential.js'
@@ -49,18 +49,18 @@ export class CredentialingFileService {
   async create(
     institution: InstitutionRow,
     request: {
-      verifiablePresentation: string | { proof: { jwt: string } }
+      verifiablePresentation: SignedInput
       challenge: string
       domain: string
       purpose: VerificationPurpose
-      receipts?: (string | { proof: { jwt: string } })[]
+      receipts?: SignedInput[]
       elements?: string[]
     },
   ) {
     // A credential that arrives with a valid receipt from a trusted verifier is settled on it (live checks only).
     const settle = async (jwt: string): Promise<CredentialVerdict | undefined> => {
       for (const receipt of request.receipts ?? []) {
-        const accepted = await this.deps.acceptances.evaluate(institution, jwt, typeof receipt === 'string' ? receipt : receipt.proof.jwt)
+        const accepted = await this.deps.acceptances.evaluate(institution, jwt, jwtOf(receipt))
         if (accepted.verified && accepted.reliedOn) {
           return { verified: true, checks: accepted.checks, credential: normalizeCredential(jwt) as never, jwt, digest: credentialDigest(jwt), reliedOn: accepted.reliedOn }
         }

@@ -29,10 +29,23 @@ export const UnsignedCredentialSchema = z
 export type UnsignedCredential = z.infer<typeof UnsignedCredentialSchema>
 
 /** A signed credential as verifiers receive it: a VC-JWT string, or its JSON form with `proof.jwt`. */
-export const SignedCredentialSchema = z.union([
-  z.string().min(1).max(100_000),
-  z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(100_000) }) }),
-])
+export const SignedCredentialSchema = signedJwtSchema(100_000)
+
+/** A signed presentation as received: a VP-JWT string, or its JSON form with `proof.jwt` (room for credentials). */
+export const SignedPresentationSchema = signedJwtSchema(500_000)
+
+function signedJwtSchema(maxLength: number) {
+  const jwt = z.string().min(1).max(maxLength)
+  return z.union([jwt, z.looseObject({ proof: z.looseObject({ jwt }) })])
+}
+
+/** A signed credential or presentation: a JWT string, or JSON carrying it in `proof.jwt`. */
+export type SignedInput = string | { proof: { jwt: string } }
+
+/** The JWT of a signed credential or presentation, whichever form it came in. */
+export function jwtOf(input: SignedInput): string {
+  return typeof input === 'string' ? input : input.proof.jwt
+}
 
 export function asArray<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v]

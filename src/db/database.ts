@@ -76,11 +76,6 @@ export class Database {
   get manager(): EntityManager {
     return this.ds.manager
   }
-
-  /** `SELECT … FOR UPDATE` where the database has row locks (PostgreSQL); SQLite's queue already serialises. */
-  get forUpdate(): '' | ' FOR UPDATE' {
-    return this.isPostgres ? ' FOR UPDATE' : ''
-  }
 }
 
 /**

@@ -143,9 +143,5 @@ export class IssuanceService {
     }
     return { credential, purposes: known?.spec.suspendable ? ['revocation', 'suspension'] : ['revocation'] }
   }
-
-  async get(id: string): Promise<IssuedCredentialRow | undefined> {
-    return (await this.deps.db.manager.getRepository(IssuedCredentialEntity).findOneBy({ id })) ?? undefined
-  }
 }
 

@@ -3,7 +3,7 @@ import { normalizeCredential } from 'did-jwt-vc'
 import type { DidResolver } from '../did/resolver.js'
 import { credentialDigest } from '../credentials/digest.js'
 import { knownTypesOf } from '../credentials/subject-schemas.js'
-import { asArray } from '../credentials/w3c.js'
+import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import { checkStatus, type StatusCheckContext } from '../status/status-check.js'
 import { fail, pass, verdict, type Check, type Verdict } from './checks.js'
 import { checkDates } from './dates.js'
@@ -35,7 +35,7 @@ export interface CredentialVerdict extends Verdict {
 }
 
 /** A credential as received: a VC-JWT string or its JSON form carrying `proof.jwt`. */
-export type SignedCredentialInput = string | { proof: { jwt: string } }
+export type SignedCredentialInput = SignedInput
 
 const withoutProof = (o: Record<string, unknown>) => {
   const { proof: _p, ...rest } = o
@@ -47,7 +47,7 @@ const withoutProof = (o: Record<string, unknown>) => {
  * the chain), the JSON form matching its JWT, validity dates and, for known types, the subject schema.
  */
 export async function verifyCredential(input: SignedCredentialInput, ctx: VerifyContext): Promise<CredentialVerdict> {
-  const jwt = typeof input === 'string' ? input : input.proof.jwt
+  const jwt = jwtOf(input)
   const now = ctx.now ?? Math.floor(Date.now() / 1000)
   const proof = await verifyJwtProof(jwt, {
     resolver: ctx.resolver,

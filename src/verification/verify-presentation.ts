@@ -1,6 +1,6 @@
 import { canonicalJson } from '../credentials/canonical.js'
 import { normalizePresentation } from 'did-jwt-vc'
-import { asArray } from '../credentials/w3c.js'
+import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import { fail, pass, prefixed, verdict, type Check, type Verdict } from './checks.js'
 import { checkDates } from './dates.js'
 import { verifyJwtProof } from './jwt-proof.js'
@@ -11,7 +11,7 @@ export interface PresentationVerdict extends Verdict {
   credentials: CredentialVerdict[]
 }
 
-export type SignedPresentationInput = string | { proof: { jwt: string } }
+export type SignedPresentationInput = SignedInput
 
 /**
  * Verifies a presentation: signed by an authentication key of its holder, bound to the verifier's
@@ -25,7 +25,7 @@ export async function verifyPresentation(
   /** Lets a caller settle an embedded credential another way (e.g. on an acceptance receipt). */
   settle?: (jwt: string) => Promise<CredentialVerdict | undefined>,
 ): Promise<PresentationVerdict> {
-  const jwt = typeof input === 'string' ? input : input.proof.jwt
+  const jwt = jwtOf(input)
   const now = ctx.now ?? Math.floor(Date.now() / 1000)
   const proof = await verifyJwtProof(jwt, {
     resolver: ctx.resolver,
@@ -73,7 +73,7 @@ export async function verifyPresentation(
   for (const [i, vc] of embedded.entries()) {
     const signed =
       typeof vc === 'string' || (vc && typeof vc === 'object' && typeof (vc as { proof?: { jwt?: unknown } }).proof?.jwt === 'string')
-    const jwt = signed ? (typeof vc === 'string' ? vc : (vc as { proof: { jwt: string } }).proof.jwt) : undefined
+    const jwt = signed ? jwtOf(vc as SignedInput) : undefined
     const result: CredentialVerdict = jwt
       ? ((await settle?.(jwt)) ?? (await verifyCredential(jwt, ctx)))
       : { verified: false, checks: [fail('format', 'not a signed credential (VC-JWT or JSON with proof.jwt)')] }

@@ -2,6 +2,7 @@ import Router from '@koa/router'
 import { z } from 'zod'
 import { VERIFICATION_PURPOSES } from '../../acceptance/acceptance.entities.js'
 import { CREDENTIAL_ELEMENTS } from '../../acceptance/credentialing-file.js'
+import { SignedCredentialSchema, SignedPresentationSchema } from '../../credentials/w3c.js'
 import { AppError } from '../../errors.js'
 import { failures } from '../../verification/checks.js'
 import { parseOrThrow } from '../../validation.js'
@@ -11,23 +12,22 @@ import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
 
-const signed = z.union([z.string().min(1).max(100_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(100_000) }) })])
 
 const AcceptanceRequest = z.union([
-  z.strictObject({ verifiableCredential: signed, receipt: signed }),
+  z.strictObject({ verifiableCredential: SignedCredentialSchema, receipt: SignedCredentialSchema }),
   z.strictObject({
-    verifiablePresentation: z.union([z.string().min(1).max(500_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(500_000) }) })]),
+    verifiablePresentation: SignedPresentationSchema,
     challenge: z.string().min(1).max(100),
     domain: z.string().min(1).max(300),
   }),
 ])
 
 const CredentialingFileRequest = z.strictObject({
-  verifiablePresentation: z.union([z.string().min(1).max(500_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(500_000) }) })]),
+  verifiablePresentation: SignedPresentationSchema,
   challenge: z.string().min(1).max(100),
   domain: z.string().min(1).max(300),
   purpose: z.enum(VERIFICATION_PURPOSES).default('onboarding'),
-  receipts: z.array(signed).max(20).optional(),
+  receipts: z.array(SignedCredentialSchema).max(20).optional(),
   elements: z.array(z.enum(Object.keys(CREDENTIAL_ELEMENTS) as [string, ...string[]])).min(1).optional(),
 })
 

@@ -1,5 +1,6 @@
 import Router from '@koa/router'
 import { z } from 'zod'
+import { SignedPresentationSchema } from '../../credentials/w3c.js'
 import { failures } from '../../verification/checks.js'
 import { verifyPresentation, type SignedPresentationInput } from '../../verification/verify-presentation.js'
 import { parseOrThrow } from '../../validation.js'
@@ -8,10 +9,7 @@ import { recordVerification } from './record-verification.js'
 import { sendVerdict } from './verdict.js'
 
 const VerifyPresentationRequest = z.strictObject({
-  verifiablePresentation: z.union([
-    z.string().min(1).max(500_000),
-    z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(500_000) }) }),
-  ]),
+  verifiablePresentation: SignedPresentationSchema,
   options: z.looseObject({
     // Without a challenge a captured presentation could be replayed, so both are required.
     challenge: z.string().min(1).max(500),

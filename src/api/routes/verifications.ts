@@ -1,6 +1,7 @@
 import Router from '@koa/router'
 import { z } from 'zod'
 import { VERIFICATION_PURPOSES } from '../../acceptance/acceptance.entities.js'
+import { SignedPresentationSchema } from '../../credentials/w3c.js'
 import { AppError } from '../../errors.js'
 import { failures } from '../../verification/checks.js'
 import { parseOrThrow } from '../../validation.js'
@@ -9,10 +10,9 @@ import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
 
-const signed = z.union([z.string().min(1).max(500_000), z.looseObject({ proof: z.looseObject({ jwt: z.string().min(1).max(500_000) }) })])
 
 export const VerificationRequest = z.strictObject({
-  verifiablePresentation: signed,
+  verifiablePresentation: SignedPresentationSchema,
   challenge: z.string().min(1).max(100),
   domain: z.string().min(1).max(300),
   purpose: z.enum(VERIFICATION_PURPOSES),
