@@ -1,3 +1,4 @@
+import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 
@@ -29,6 +30,11 @@ export interface Config {
   challengeTtlSeconds: number
   /** How often the DID cache reads new registry events from the chain (keep it at or below the block time). */
   didCachePollMs: number
+  /**
+   * HTTP worker processes (`node:cluster`), each a full replica on the shared database. Default: the
+   * machine's cores on PostgreSQL, 1 on SQLite (one file, one writer: see README "Scale").
+   */
+  webConcurrency: number
 }
 
 /** Relying-party webhooks (src/notifications). */
@@ -109,6 +115,7 @@ const EnvSchema = z
     STATUS_LIST_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     CHALLENGE_TTL_SECONDS: intFrom(300, 10, 86_400),
     DID_CACHE_POLL_MS: intFrom(250, 20, 60_000),
+    WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
     WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
@@ -123,6 +130,8 @@ const EnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['ETHR_OPERATOR_KEY'], message: 'is required when ETHR_RPC_URL is set' })
     if (env.WEBHOOK_RETRY_BASE_MS > env.WEBHOOK_RETRY_MAX_MS)
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_RETRY_BASE_MS'], message: 'must not exceed WEBHOOK_RETRY_MAX_MS' })
+    if ((env.WEB_CONCURRENCY ?? 1) > 1 && !env.DATABASE_URL)
+      ctx.addIssue({ code: 'custom', path: ['WEB_CONCURRENCY'], message: 'above 1 needs PostgreSQL (DATABASE_URL): a SQLite file has one writer, so one process serves it' })
     if (!env.ETHR_RPC_URL && env.ETHR_REGISTRY)
       ctx.addIssue({ code: 'custom', path: ['ETHR_REGISTRY'], message: 'only makes sense with ETHR_RPC_URL' })
   })
@@ -162,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     audit: { anchorEvery: e.AUDIT_ANCHOR_EVERY, anchorSeconds: e.AUDIT_ANCHOR_SECONDS },
     challengeTtlSeconds: e.CHALLENGE_TTL_SECONDS,
     didCachePollMs: e.DID_CACHE_POLL_MS,
+    webConcurrency: e.WEB_CONCURRENCY ?? (e.DATABASE_URL ? os.availableParallelism() : 1),
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',

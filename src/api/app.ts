@@ -52,6 +52,8 @@ export interface AppDeps {
   verifyContext: VerifyContext
   health: () => Promise<HealthReport>
   log: Logger
+  /** This process's index among several HTTP workers (answered as `X-Medcred-Worker`), if it is one. */
+  worker?: number
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/
@@ -65,6 +67,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.state.requestId = REQUEST_ID.test(given) ? given : randomUUID()
     ctx.set('X-Request-Id', ctx.state.requestId)
     ctx.set('X-Content-Type-Options', 'nosniff')
+    if (deps.worker !== undefined) ctx.set('X-Medcred-Worker', String(deps.worker))
     await next()
   })
   app.use(problems(deps.log))
