@@ -29,6 +29,19 @@ export interface Config {
   challengeTtlSeconds: number
   /** How often the DID cache reads new registry events from the chain (keep it at or below the block time). */
   didCachePollMs: number
+  oid4vc: Oid4vcConfig
+}
+
+/** Wallet protocols (src/oid4vc): how long each single-use thing stays usable, in seconds. */
+export interface Oid4vcConfig {
+  /** A credential offer (its pre-authorized code), from creation to the token request. */
+  offerTtlSeconds: number
+  /** A c_nonce from the nonce endpoint. */
+  nonceTtlSeconds: number
+  /** The access token the token endpoint hands out for one credential request. */
+  accessTokenTtlSeconds: number
+  /** An OID4VP authorization request, from creation to the wallet's response. */
+  requestTtlSeconds: number
 }
 
 /** Relying-party webhooks (src/notifications). */
@@ -103,6 +116,10 @@ const EnvSchema = z
     STATUS_LIST_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     CHALLENGE_TTL_SECONDS: intFrom(300, 10, 86_400),
     DID_CACHE_POLL_MS: intFrom(250, 20, 60_000),
+    OID4VCI_OFFER_TTL_SECONDS: intFrom(600, 10, 30 * 86_400),
+    OID4VCI_NONCE_TTL_SECONDS: intFrom(300, 10, 3_600),
+    OID4VCI_TOKEN_TTL_SECONDS: intFrom(300, 10, 3_600),
+    OID4VP_REQUEST_TTL_SECONDS: intFrom(600, 10, 86_400),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
     WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
@@ -156,6 +173,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     audit: { anchorEvery: e.AUDIT_ANCHOR_EVERY, anchorSeconds: e.AUDIT_ANCHOR_SECONDS },
     challengeTtlSeconds: e.CHALLENGE_TTL_SECONDS,
     didCachePollMs: e.DID_CACHE_POLL_MS,
+    oid4vc: {
+      offerTtlSeconds: e.OID4VCI_OFFER_TTL_SECONDS,
+      nonceTtlSeconds: e.OID4VCI_NONCE_TTL_SECONDS,
+      accessTokenTtlSeconds: e.OID4VCI_TOKEN_TTL_SECONDS,
+      requestTtlSeconds: e.OID4VP_REQUEST_TTL_SECONDS,
+    },
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',

@@ -13,9 +13,10 @@ export type Caller =
  * Works out who is calling from `Authorization: Bearer …`: the admin token (compared in constant time)
  * or an institution's API key (looked up by hash). A token that is neither is a 401, not "anonymous".
  */
-export function authenticate(deps: { adminToken: string; institutions: InstitutionService }) {
+export function authenticate(deps: { adminToken: string; institutions: InstitutionService }, opts: { foreignBearer?: RegExp } = {}) {
   return async (ctx: Context, next: Next) => {
-    const header = ctx.get('authorization')
+    // Paths whose bearer tokens are another protocol's (OID4VCI access tokens), checked by their handlers.
+    const header = opts.foreignBearer?.test(ctx.path) ? '' : ctx.get('authorization')
     let caller: Caller = { kind: 'anonymous' }
     if (header) {
       const m = /^Bearer\s+(\S{1,512})$/i.exec(header)
