@@ -138,6 +138,32 @@ describe('OID4VCI 1.0: a board issues to a wallet (pre-authorized code flow)', (
     expect((decodeJwt(res.body.credentials[0].credential) as any).sub).toBe(wallet.did)
   })
 
+  it('binds to a did:key or a did:ethr that the proof names by kid', async () => {
+    const net = { publicUrl: svc.config.publicUrl, baseUrl: svc.url, ethrNetwork: svc.chain.network }
+    for (const holder of [await Oid4vcWallet.create(net, 'EdDSA', 'did:key'), await Oid4vcWallet.create(net, 'ES256K', 'did:ethr')]) {
+      const created = await createOffer()
+      const jwt = await holder.receive(created.offer)
+      expect((decodeJwt(jwt) as any).sub).toBe(holder.did)
+    }
+  })
+
+  it('redeems a code once when two token requests race', async () => {
+    const created = await createOffer()
+    const offer = await wallet.resolveOffer(created.offer)
+    const replies = await Promise.all([wallet.token(offer), wallet.token(offer), wallet.token(offer)])
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 400, 400])
+    expect(replies.filter((r) => r.status === 400).every((r) => r.body.error === 'invalid_grant')).toBe(true)
+  })
+
+  it('issues one credential when two credential requests with one token race', async () => {
+    const { created, offer, accessToken } = await tokenFor()
+    const proofs = await Promise.all([0, 1].map(async () => wallet.proof({ aud: issuer, nonce: await wallet.nonce(issuer) })))
+    const replies = await Promise.all(proofs.map((p) => wallet.requestCredential(issuer, accessToken, credentialRequest(offer, p))))
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 401])
+    expect(replies.find((r) => r.status === 401)!.body.error).toBe('invalid_token')
+    expect((await svc.api.get(`/oid4vci/offers/${created.id}`, board.apiKey)).body.state).toBe('credential-issued')
+  })
+
   it('a tx_code offer needs the right code: a wrong one is invalid_grant, the right one then works', async () => {
     const created = await createOffer({ txCode: true })
     expect(created.txCode).toMatch(/^\d{6}$/)

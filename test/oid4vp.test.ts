@@ -112,6 +112,30 @@ describe('OID4VP 1.0: a hospital asks a wallet for a license', () => {
     expect(res.body.credentials[0].credential).toBe(await (await svc.api.request('GET', new URL(receipt.jti ?? receipt.vc.id).pathname)).body)
   })
 
+  it('verifies a did:key wallet too, and processes one of two racing responses', async () => {
+    const holder = await Oid4vcWallet.create({ publicUrl: svc.config.publicUrl, baseUrl: svc.url }, 'EdDSA', 'did:key')
+    const credential = (await svc.api.post('/credentials/issue', { credential: licenseCredential(holder.did) }, board.apiKey)).body.verifiableCredential.proof.jwt
+    const created = await createRequest()
+    const request = await holder.openRequest(created.request)
+    const vp = await holder.presentation([credential], { aud: request.claims.client_id, nonce: request.claims.nonce })
+    const replies = await Promise.all([0, 1, 2].map(() => holder.respond(request, vpTokenFor(request, [credential], vp))))
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 400, 400])
+    const view = await poll(created.id)
+    expect(view.status).toBe('verified')
+    expect(view.holder).toBe(holder.did)
+  })
+
+  it('records a wallet error response as failed', async () => {
+    const created = await createRequest()
+    const request = await wallet.openRequest(created.request)
+    const form = new URLSearchParams({ error: 'access_denied', error_description: 'the clinician declined', state: request.claims.state })
+    const reply = await svc.api.request('POST', `/oid4vp/requests/${created.id}/response`, { raw: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    expect(reply.status).toBe(200)
+    const view = await poll(created.id)
+    expect(view.status).toBe('failed')
+    expect(failedChecks(view)).toEqual(['wallet'])
+  })
+
   it('fails a vp_token replayed to another request, naming the challenge and domain checks', async () => {
     const first = await createRequest()
     const { request, reply } = await wallet.answer(first.request, [license])

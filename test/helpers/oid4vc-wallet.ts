@@ -1,5 +1,7 @@
-import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
-import { verifyJWS } from 'did-jwt'
+import { generateKeyPairSync } from 'node:crypto'
+import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type JWK } from 'jose'
+import { ES256KSigner, bytesToBase58, createJWS, verifyJWS } from 'did-jwt'
+import { computeAddress } from 'ethers'
 
 /**
  * A holder's wallet written from the specifications alone (OID4VCI 1.0, OID4VP 1.0, DCQL, did:jwk), with
@@ -11,16 +13,43 @@ export class Oid4vcWallet {
   private constructor(
     readonly did: string,
     readonly kid: string,
-    private readonly privateKey: CryptoKey,
+    /** Signs a compact JWS over `header` and `payload` with this wallet's key. */
+    private readonly signJwt: (header: Record<string, unknown>, payload: Record<string, unknown>) => Promise<string>,
     readonly alg: string,
     private readonly net: { publicUrl: string; baseUrl: string },
   ) {}
 
-  static async create(net: { publicUrl: string; baseUrl: string }, alg: 'ES256' | 'EdDSA' = 'ES256'): Promise<Oid4vcWallet> {
-    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true })
+  /**
+   * A wallet with one key: a did:jwk (ES256 or EdDSA), a did:key (Ed25519) or a did:ethr in address form on
+   * `net.ethrNetwork` (secp256k1, resolved from the chain without any registry write).
+   */
+  static async create(
+    net: { publicUrl: string; baseUrl: string; ethrNetwork?: string },
+    alg: 'ES256' | 'EdDSA' | 'ES256K' = 'ES256',
+    method: 'did:jwk' | 'did:key' | 'did:ethr' = 'did:jwk',
+  ): Promise<Oid4vcWallet> {
+    if (method === 'did:ethr') {
+      // WebCrypto (and so jose) has no secp256k1: the key comes from node:crypto, the JWS from did-jwt.
+      if (alg !== 'ES256K') throw new Error('did:ethr is secp256k1')
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' })
+      const jwk = publicKey.export({ format: 'jwk' })
+      const d = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url')
+      const uncompressed = `0x04${Buffer.from(jwk.x!, 'base64url').toString('hex')}${Buffer.from(jwk.y!, 'base64url').toString('hex')}`
+      const did = `did:ethr:${net.ethrNetwork}:${computeAddress(uncompressed)}`
+      const sign = (header: Record<string, unknown>, payload: Record<string, unknown>) => createJWS(payload, ES256KSigner(d), header)
+      return new Oid4vcWallet(did, `${did}#controller`, sign, alg, net)
+    }
+    if (alg === 'ES256K') throw new Error('ES256K keys are for did:ethr here')
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })
     const jwk = await exportJWK(publicKey)
+    const sign = (header: Record<string, unknown>, payload: Record<string, unknown>) => new SignJWT(payload).setProtectedHeader(header as never).sign(privateKey)
+    if (method === 'did:key') {
+      if (alg !== 'EdDSA') throw new Error('did:key here is Ed25519')
+      const multibase = `z${bytesToBase58(Uint8Array.from([0xed, 0x01, ...Buffer.from(jwk.x!, 'base64url')]))}`
+      return new Oid4vcWallet(`did:key:${multibase}`, `did:key:${multibase}#${multibase}`, sign, alg, net)
+    }
     const did = didJwk(jwk)
-    return new Oid4vcWallet(did, `${did}#0`, privateKey, alg, net)
+    return new Oid4vcWallet(did, `${did}#0`, sign, alg, net)
   }
 
   /** Fetches a URL medcred handed out, through the mapping to the test server. */
@@ -76,13 +105,9 @@ export class Oid4vcWallet {
     const header: Record<string, unknown> = { alg: signer.alg, typ: opts.typ ?? 'openid4vci-proof+jwt' }
     if (opts.jwk) header.jwk = JSON.parse(Buffer.from(this.did.slice('did:jwk:'.length), 'base64url').toString())
     else header.kid = opts.kid ?? this.kid
-    const claims: Record<string, unknown> = {}
+    const claims: Record<string, unknown> = { aud: opts.aud, iat: opts.iat ?? Math.floor(Date.now() / 1000) }
     if (opts.nonce !== undefined) claims.nonce = opts.nonce
-    return new SignJWT(claims)
-      .setProtectedHeader(header as never)
-      .setAudience(opts.aud)
-      .setIssuedAt(opts.iat ?? Math.floor(Date.now() / 1000))
-      .sign(signer.privateKey)
+    return signer.signJwt(header, claims)
   }
 
   /** §8.2: the Credential Request with `proofs.jwt`. */
@@ -141,16 +166,18 @@ export class Oid4vcWallet {
   async presentation(credentials: string[], opts: { aud: string; nonce: string; signWith?: Oid4vcWallet; holder?: string }): Promise<string> {
     const signer = opts.signWith ?? this
     const holder = opts.holder ?? signer.did
-    return new SignJWT({
-      nonce: opts.nonce,
-      vp: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiablePresentation'], holder, verifiableCredential: credentials },
-    })
-      .setProtectedHeader({ alg: signer.alg, typ: 'JWT', kid: signer.kid })
-      .setIssuer(holder)
-      .setAudience(opts.aud)
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(signer.privateKey)
+    const iat = Math.floor(Date.now() / 1000)
+    return signer.signJwt(
+      { alg: signer.alg, typ: 'JWT', kid: signer.kid },
+      {
+        iss: holder,
+        aud: opts.aud,
+        nonce: opts.nonce,
+        iat,
+        exp: iat + 300,
+        vp: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiablePresentation'], holder, verifiableCredential: credentials },
+      },
+    )
   }
 
   /** §8.2: posts `vp_token` and `state` to the `response_uri`, form-encoded (`direct_post`). */
