@@ -20,7 +20,7 @@ import { oauthErrors, WALLET_PROTOCOL_PATH } from './oauth-errors.js'
 import { authenticate } from './auth.js'
 import { jsonBody } from './body.js'
 import { problems, type Logger } from './problem.js'
-import { rateLimit } from './rate-limit.js'
+import { rateLimit, type RateLimits } from './rate-limit.js'
 import { auditRoutes } from './routes/audit.js'
 import { credentialRoutes } from './routes/credentials.js'
 import { healthRoutes, type HealthReport } from './routes/health.js'
@@ -39,6 +39,7 @@ import { oid4vpRoutes } from './routes/oid4vp.js'
 /** Everything the HTTP layer calls; built by the composition root (src/service.ts), in tests too. */
 export interface AppDeps {
   limits: LimitsConfig
+  rateLimits: RateLimits
   adminToken: string
   institutions: InstitutionService
   issuance: IssuanceService
@@ -75,8 +76,8 @@ export function createApp(deps: AppDeps): Koa {
   })
   app.use(problems(deps.log))
   app.use(oauthErrors(deps.log))
-  app.use(rateLimit(deps.limits.ratePerMinute))
   app.use(authenticate(deps, { foreignBearer: WALLET_PROTOCOL_PATH }))
+  app.use(rateLimit(deps.rateLimits))
   app.use(jsonBody(deps.limits.bodyBytes, { formPaths: WALLET_PROTOCOL_PATH }))
 
   for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes]) {

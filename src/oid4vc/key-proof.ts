@@ -1,4 +1,5 @@
-import { decodeJWT, verifyJWS, type JWTHeader, type JWTPayload } from 'did-jwt'
+import { verifyJWS, type JWTHeader, type JWTPayload } from 'did-jwt'
+import { decodeJwt } from '../credentials/jwt.js'
 import type { VerificationMethod } from 'did-resolver'
 import type { DidResolver } from '../did/resolver.js'
 import { asArray } from '../credentials/w3c.js'
@@ -29,9 +30,9 @@ export async function verifyKeyProof(
   let header: JWTHeader
   let payload: JWTPayload
   try {
-    ;({ header, payload } = decodeJWT(jwt, false))
-  } catch {
-    return refuse('the proof is not a well-formed JWT')
+    ;({ header, payload } = decodeJwt(jwt))
+  } catch (e) {
+    return refuse(`the proof is not a well-formed JWT${e instanceof Error && e.name === 'MalformedJwtText' ? `: ${e.message}` : ''}`)
   }
   if ((header.typ as string | undefined) !== PROOF_TYP) refuse(`the proof's typ must be ${PROOF_TYP}`)
   if (typeof header.alg !== 'string' || !HOLDER_ALGS.includes(header.alg)) refuse(`the proof's alg must be one of ${HOLDER_ALGS.join(', ')}`)

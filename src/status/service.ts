@@ -89,7 +89,7 @@ export class StatusService {
       const list = (await this.openList(m, issuer.id, purpose)) ?? (await this.createList(m, issuer, purpose))
       const index = permutedIndex(list.allocated, STATUS_LIST_BITS, Buffer.from(list.permutationKey, 'hex'))
       await m.getRepository(StatusListEntity).update({ id: list.id }, { allocated: list.allocated + 1 })
-      await m.getRepository(StatusEntryEntity).insert({ listId: list.id, index, credentialId, purpose, state: 'active' })
+      await m.getRepository(StatusEntryEntity).insert({ listId: list.id, index, issuerInstitutionId: issuer.id, credentialId, purpose, state: 'active' })
       const url = this.listUrl(list.id)
       entries.push({ id: `${url}#${index}`, type: 'StatusList2021Entry', statusPurpose: purpose, statusListIndex: String(index), statusListCredential: url })
     }
@@ -166,15 +166,11 @@ export class StatusService {
     audit?: (m: EntityManager, result: StatusChangeResult) => Promise<unknown>,
   ): Promise<StatusChangeResult> {
     return this.deps.db.transaction(async (m) => {
-      const credential = await m.getRepository(IssuedCredentialEntity).findOneBy({ id: credentialId })
-      if (!credential) throw new AppError('not-found', `no credential ${credentialId} was issued here`)
-      if (credential.issuerInstitutionId !== issuer.id) {
-        throw new AppError('forbidden', 'only the issuer of a credential may change its status')
-      }
+      const credential = await this.ownCredential(m, issuer, credentialId)
       // Read (and on PostgreSQL share-locked) only when a list must be re-signed, before any list is locked.
       let current: Promise<InstitutionRow> | undefined
       const signer: Signer = () => (current ??= currentSigner(m, this.deps.db, issuer.id))
-      const entries = await m.getRepository(StatusEntryEntity).findBy({ credentialId })
+      const entries = await m.getRepository(StatusEntryEntity).findBy({ issuerInstitutionId: issuer.id, credentialId })
       const byPurpose = new Map(entries.map((e) => [e.purpose, e]))
       let changed = false
       const details: string[] = []
@@ -261,17 +257,25 @@ export class StatusService {
   /** A credential's current status and its history; only its issuer may read it. */
   async statusOf(issuer: InstitutionRow, credentialId: string) {
     const m = this.deps.db.manager
-    const credential = await m.getRepository(IssuedCredentialEntity).findOneBy({ id: credentialId })
-    if (!credential) throw new AppError('not-found', `no credential ${credentialId} was issued here`)
-    if (credential.issuerInstitutionId !== issuer.id) throw new AppError('forbidden', 'only the issuer of a credential may read its status here')
-    const entries = await m.getRepository(StatusEntryEntity).findBy({ credentialId })
-    const history = await m.getRepository(StatusChangeEntity).find({ where: { credentialId }, order: { at: 'ASC' } })
+    await this.ownCredential(m, issuer, credentialId)
+    const entries = await m.getRepository(StatusEntryEntity).findBy({ issuerInstitutionId: issuer.id, credentialId })
+    const history = await m.getRepository(StatusChangeEntity).find({ where: { credentialId, actorInstitutionId: issuer.id }, order: { at: 'ASC' } })
     return {
       credentialId,
       status: stateOf(entries),
       entries: entries.map((e) => ({ purpose: e.purpose, state: e.state, statusListCredential: this.listUrl(e.listId), statusListIndex: String(e.index) })),
       history: history.map(({ purpose, from, to, actorInstitutionId, reason, at }) => ({ purpose, from, to, by: actorInstitutionId, reason, at })),
     }
+  }
+
+  /**
+   * The credential `issuer` issued under this id. Another issuer's credential is "not found" exactly as an
+   * id nobody used: which ids exist elsewhere is none of the caller's business.
+   */
+  private async ownCredential(m: EntityManager, issuer: InstitutionRow, credentialId: string) {
+    const credential = await m.getRepository(IssuedCredentialEntity).findOneBy({ issuerInstitutionId: issuer.id, id: credentialId })
+    if (!credential) throw new AppError('not-found', `this institution issued no credential ${credentialId}`)
+    return credential
   }
 
   /** The current signed list credential and its version (for ETag). */

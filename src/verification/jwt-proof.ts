@@ -1,4 +1,5 @@
-import { decodeJWT, verifyJWT, type JWTHeader, type JWTPayload } from 'did-jwt'
+import { verifyJWT, type JWTHeader, type JWTPayload } from 'did-jwt'
+import { MalformedJwtText, decodeJwt } from '../credentials/jwt.js'
 import type { DIDResolutionResult } from 'did-resolver'
 import type { DidResolver } from '../did/resolver.js'
 import { fail, pass, type Check } from './checks.js'
@@ -39,8 +40,9 @@ export async function verifyJwtProof(
   let header: JWTHeader
   let payload: JWTPayload
   try {
-    ;({ header, payload } = decodeJWT(jwt, false))
-  } catch {
+    ;({ header, payload } = decodeJwt(jwt))
+  } catch (e) {
+    if (e instanceof MalformedJwtText) return { checks: [fail(names.proof, `refused: ${e.message}`)] }
     return { checks: [fail(names.proof, 'not a well-formed JWT (three base64url parts with JSON header and payload)')] }
   }
   if (typeof header.alg !== 'string' || !ACCEPTED_ALGS.has(header.alg)) {
