@@ -232,6 +232,17 @@ describe('OID4VCI 1.0: a board issues to a wallet (pre-authorized code flow)', (
     expect(res.body.error).toBe('invalid_request')
   })
 
+  it('answers 404 problems, never a 500, for protocol paths without an institution id', async () => {
+    for (const p of ['/oid4vci/offers/nonce', '/oid4vci/not-an-id/token', '/oid4vci/offers/credential']) {
+      const res = await svc.api.request('POST', p)
+      expect(res.status, p).toBe(404)
+      expect(res.type).toMatch(/^application\/problem\+json/)
+    }
+    const nonce = await svc.api.request('POST', '/oid4vci/00000000-0000-0000-0000-000000000000/nonce')
+    expect(nonce.status).toBe(400)
+    expect(nonce.body.error).toBe('invalid_request')
+  })
+
   it('refuses a code of one issuer at another issuer', async () => {
     const created = await createOffer()
     const offer = await wallet.resolveOffer(created.offer)
@@ -292,9 +303,9 @@ describe('OID4VCI 1.0: a board issues to a wallet (pre-authorized code flow)', (
       await expectNoCredential(created.id)
     })
 
-    it('refuses a proof with the wrong typ, a kid that is no DID, or an iat far in the future, with invalid_proof', async () => {
+    it('refuses a proof with the wrong typ, a kid that is no DID, an iat far in the future or a lone surrogate, with invalid_proof', async () => {
       const { created, offer, accessToken } = await tokenFor()
-      for (const opts of [{ typ: 'JWT' }, { kid: 'https://wallet.example/keys/1' }, { iat: Math.floor(Date.now() / 1000) + 3600 }]) {
+      for (const opts of [{ typ: 'JWT' }, { kid: 'https://wallet.example/keys/1' }, { iat: Math.floor(Date.now() / 1000) + 3600 }, { claims: { note: '\ud800' } }]) {
         const proof = await wallet.proof({ aud: issuer, nonce: await wallet.nonce(issuer), ...opts })
         const res = await wallet.requestCredential(issuer, accessToken, credentialRequest(offer, proof))
         expect(res.body.error, JSON.stringify(opts)).toBe('invalid_proof')

@@ -210,7 +210,7 @@ describe('OID4VP 1.0: a hospital asks a wallet for a license', () => {
   })
 
   it('fails a vp_token that is not a DCQL-keyed object, or names queries the request did not make', async () => {
-    for (const token of ['["a"]', 'not json', JSON.stringify({ SomethingElse: ['x'] }), JSON.stringify({ ClinicianLicenseCredential: 'x' })]) {
+    for (const token of ['["a"]', 'not json', JSON.stringify({ SomethingElse: ['x'] }), JSON.stringify({ ClinicianLicenseCredential: 'x' }), '{"ClinicianLicenseCredential":["\\ud800"]}']) {
       const created = await createRequest()
       const request = await wallet.openRequest(created.request)
       const reply = await wallet.respond(request, token)

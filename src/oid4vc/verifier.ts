@@ -165,10 +165,17 @@ export class Oid4vpVerifier {
     const expected = { challenge: row.nonce, domain: row.clientId }
     const presented = presentedTypes(presentation)
     const typesCheck = checkTypes(presented, row)
-    const final =
-      row.acceptReceipts && presented.receipts > 0
-        ? await this.acceptOnReceipt(row, hospital, presentation, expected, typesCheck)
-        : await this.verifyFully(row, hospital, presentation, expected, typesCheck)
+    let final: { status: PresentationRequestStatus; checks: Check[] }
+    try {
+      final =
+        row.acceptReceipts && presented.receipts > 0
+          ? await this.acceptOnReceipt(row, hospital, presentation, expected, typesCheck)
+          : await this.verifyFully(row, hospital, presentation, expected, typesCheck)
+    } catch (e) {
+      // A request is never left `processing`: what could not be checked is a failure the hospital sees.
+      await this.finish(row, 'failed', { checks: [fail('processing', 'the response could not be checked; ask the wallet again with a new request')] })
+      throw e
+    }
     if (final.status === 'failed') {
       throw new OAuthError('invalid_request', `the presentation was not accepted; failed checks: ${failures(final.checks).map((f) => f.check).join(', ')}`)
     }

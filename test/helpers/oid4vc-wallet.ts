@@ -100,12 +100,12 @@ export class Oid4vcWallet {
   }
 
   /** Appendix F.1: a `jwt` key proof; every field can be spoiled for negative tests. */
-  async proof(opts: { aud: string; nonce?: string; typ?: string; kid?: string; signWith?: Oid4vcWallet; iat?: number; jwk?: boolean }): Promise<string> {
+  async proof(opts: { aud: string; nonce?: string; typ?: string; kid?: string; signWith?: Oid4vcWallet; iat?: number; jwk?: boolean; claims?: Record<string, unknown> }): Promise<string> {
     const signer = opts.signWith ?? this
     const header: Record<string, unknown> = { alg: signer.alg, typ: opts.typ ?? 'openid4vci-proof+jwt' }
     if (opts.jwk) header.jwk = JSON.parse(Buffer.from(this.did.slice('did:jwk:'.length), 'base64url').toString())
     else header.kid = opts.kid ?? this.kid
-    const claims: Record<string, unknown> = { aud: opts.aud, iat: opts.iat ?? Math.floor(Date.now() / 1000) }
+    const claims: Record<string, unknown> = { ...opts.claims, aud: opts.aud, iat: opts.iat ?? Math.floor(Date.now() / 1000) }
     if (opts.nonce !== undefined) claims.nonce = opts.nonce
     return signer.signJwt(header, claims)
   }

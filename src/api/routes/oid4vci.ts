@@ -9,6 +9,7 @@ import { parseOrThrow } from '../../validation.js'
 import { auditContext } from '../audit-context.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
+import { WALLET_PROTOCOL_PATH } from '../oauth-errors.js'
 import { json } from '../reply.js'
 
 const OfferRequest = z.strictObject({
@@ -27,6 +28,12 @@ function formOf(ctx: Context): Record<string, string> {
   const form = ctx.state.form as Record<string, string> | undefined
   if (!form) throw new OAuthError('invalid_request', 'send the request as application/x-www-form-urlencoded')
   return form
+}
+
+/** The issuer's protocol routes exist only under an institution id (anything else, e.g. `/oid4vci/offers/nonce`, is a 404). */
+async function underIssuer(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+  if (!WALLET_PROTOCOL_PATH.test(ctx.path)) throw new AppError('not-found', `nothing at ${ctx.method} ${ctx.path}`)
+  await next()
 }
 
 /** OpenID for Verifiable Credential Issuance 1.0, pre-authorized code flow; see src/oid4vc/issuer.ts. */
@@ -62,21 +69,21 @@ export function oid4vciRoutes(deps: AppDeps): Router {
     json(ctx, 200, metadata)
   })
 
-  router.get('/oid4vci/:institutionId/credential-offer/:code', async (ctx) => {
+  router.get('/oid4vci/:institutionId/credential-offer/:code', underIssuer, async (ctx) => {
     const offer = await issuer.offerDocument(ctx.params.institutionId, ctx.params.code)
     if (!offer) throw new OAuthError('invalid_request', 'no open credential offer at this URI')
     noStore(ctx, offer)
   })
 
-  router.post('/oid4vci/:institutionId/token', async (ctx) => {
+  router.post('/oid4vci/:institutionId/token', underIssuer, async (ctx) => {
     noStore(ctx, await issuer.token(ctx.params.institutionId, formOf(ctx)))
   })
 
-  router.post('/oid4vci/:institutionId/nonce', async (ctx) => {
+  router.post('/oid4vci/:institutionId/nonce', underIssuer, async (ctx) => {
     noStore(ctx, await issuer.nonce(ctx.params.institutionId))
   })
 
-  router.post('/oid4vci/:institutionId/credential', async (ctx) => {
+  router.post('/oid4vci/:institutionId/credential', underIssuer, async (ctx) => {
     const bearer = /^Bearer\s+(\S{1,200})$/i.exec(ctx.get('authorization'))?.[1]
     if (ctx.state.form) throw new OAuthError('invalid_credential_request', 'send the Credential Request as application/json')
     noStore(ctx, await issuer.credential(ctx.params.institutionId, bearer, ctx.state.body))
