@@ -136,6 +136,29 @@ describe('OID4VP 1.0: a hospital asks a wallet for a license', () => {
     expect(failedChecks(view)).toEqual(['wallet'])
   })
 
+  it("refuses to settle on the receipt of a verifier the consortium does not trust, and a receipt where none was asked for", async () => {
+    // otherHospital is not a trusted verifier: its receipt counts for nothing.
+    const atOther = await createRequest({}, otherHospital)
+    await wallet.answer(atOther.request, [license])
+    const offer = await wallet.resolveOffer((await poll(atOther.id, otherHospital)).receiptOffer)
+    const token = (await wallet.token(offer)).body.access_token
+    const issued = await wallet.requestCredential(offer.credential_issuer, token, {
+      credential_configuration_id: offer.credential_configuration_ids[0],
+      proofs: { jwt: [await wallet.proof({ aud: offer.credential_issuer, nonce: await wallet.nonce(offer.credential_issuer) })] },
+    })
+    const receipt = issued.body.credentials[0].credential as string
+    const accepting = await createRequest({ acceptReceipts: true })
+    expect((await wallet.answer(accepting.request, [license, receipt])).reply.status).toBe(400)
+    const view = await poll(accepting.id)
+    expect(view.status).toBe('failed')
+    expect(failedChecks(view)).toEqual(['credentials[0].receiptVerifier'])
+    const plain = await createRequest()
+    const request = await wallet.openRequest(plain.request)
+    const vp = await wallet.presentation([license, receipt], { aud: request.claims.client_id, nonce: request.claims.nonce })
+    expect((await wallet.respond(request, { ClinicianLicenseCredential: [vp] })).status).toBe(400)
+    expect(failedChecks(await poll(plain.id))).toContain('credentialTypes')
+  })
+
   it('fails a vp_token replayed to another request, naming the challenge and domain checks', async () => {
     const first = await createRequest()
     const { request, reply } = await wallet.answer(first.request, [license])
