@@ -93,6 +93,16 @@ describe('OID4VCI 1.0: a board issues to a wallet (pre-authorized code flow)', (
     })
   })
 
+  it('resolves did:jwk holder DIDs, refusing one that carries a private key', async () => {
+    const res = await svc.api.get(`/1.0/identifiers/${encodeURIComponent(wallet.did)}`)
+    expect(res.status).toBe(200)
+    expect(res.body.didDocument.verificationMethod[0]).toMatchObject({ id: `${wallet.did}#0`, type: 'JsonWebKey2020', publicKeyJwk: { kty: 'EC', crv: 'P-256' } })
+    expect(res.body.didDocument.authentication).toEqual([`${wallet.did}#0`])
+    const jwk = JSON.parse(Buffer.from(wallet.did.slice('did:jwk:'.length), 'base64url').toString())
+    const withPrivate = `did:jwk:${Buffer.from(JSON.stringify({ ...jwk, d: 'AAAA' })).toString('base64url')}`
+    expect((await svc.api.get(`/1.0/identifiers/${encodeURIComponent(withPrivate)}`)).status).toBe(400)
+  })
+
   it('a wallet redeems an offer and holds a license bound to its own DID, issued like POST /credentials/issue', async () => {
     const created = await createOffer()
     expect(created.offer).toMatch(/^openid-credential-offer:\/\/\?credential_offer_uri=/)
