@@ -1,5 +1,6 @@
 import { verifyJWS, type JWTHeader, type JWTPayload } from 'did-jwt'
 import { decodeJwt } from '../credentials/jwt.js'
+import { verifySignatureNatively } from '../verification/native-signature.js'
 import type { VerificationMethod } from 'did-resolver'
 import type { DidResolver } from '../did/resolver.js'
 import { asArray } from '../credentials/w3c.js'
@@ -53,11 +54,7 @@ export async function verifyKeyProof(
     .filter((vm) => authentication.has(vm.id))
     .filter((vm) => refs[0] === 'jwk' || !String(header.kid).includes('#') || vm.id === absolute(did, String(header.kid)))
   if (!methods.length) refuse(`the proof's key is not an authentication key of ${did}`)
-  try {
-    verifyJWS(jwt, methods as VerificationMethod[])
-  } catch {
-    refuse(`the proof's signature does not verify against the key it names (${did})`)
-  }
+  if (!signedBy(jwt, header.alg!, methods as VerificationMethod[])) refuse(`the proof's signature does not verify against the key it names (${did})`)
 
   if (!asArray(payload.aud as string | string[] | undefined).includes(opts.issuer)) refuse(`the proof's aud must be the Credential Issuer Identifier ${opts.issuer}`)
   const now = opts.now ?? Math.floor(Date.now() / 1000)
@@ -66,6 +63,19 @@ export async function verifyKeyProof(
   if (payload.iat! < now - opts.maxAgeSeconds - opts.skewSeconds) refuse('the proof is too old (iat)')
   if (typeof payload.exp === 'number' && payload.exp < now - opts.skewSeconds) refuse('the proof has expired (exp)')
   return { did, nonce: typeof payload.nonce === 'string' ? payload.nonce : undefined }
+}
+
+/** Native signature math as for every other JWT here; a key shape it does not judge is left to did-jwt. */
+function signedBy(jwt: string, alg: string, methods: VerificationMethod[]): boolean {
+  const [h, p, signature] = jwt.split('.')
+  const native = verifySignatureNatively(alg, `${h}.${p}`, signature ?? '', methods)
+  if (native !== 'unsupported') return native !== undefined
+  try {
+    verifyJWS(jwt, methods)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function didOfKid(kid: string, refuse: (why: string) => never): string {
