@@ -3,7 +3,8 @@ import { EntitySchema } from 'typeorm'
 /**
  * An OID4VCI credential offer (pre-authorized code flow). `offered` → `token-issued` → `credential-issued`,
  * each step a conditional update on the previous state, so an offer is redeemed once across replicas.
- * The pre-authorized code, the tx_code and the access token are stored as SHA-256 hashes only.
+ * The pre-authorized code and the access token are stored as SHA-256 hashes only, the (6-digit) tx_code
+ * as an HMAC under a server key.
  */
 export interface OfferRow {
   id: string

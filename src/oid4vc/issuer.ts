@@ -18,7 +18,7 @@ import { NonceEntity, OfferEntity, type OfferRow } from './entities.js'
 import { DEFAULT_FORMAT, WALLET_FORMATS } from './formats.js'
 import { verifyKeyProof } from './key-proof.js'
 import { OAuthError } from './oauth-error.js'
-import { derivedToken, matchesHash, randomToken, sha256Hex } from './secrets.js'
+import { derivedToken, hashesEqual, keyedHash, matchesHash, randomToken, sha256Hex } from './secrets.js'
 
 export const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code'
 /** Wrong tx_codes an offer tolerates before it is burnt (a 6-digit code must not be guessable). */
@@ -59,7 +59,7 @@ export class Oid4vciIssuer {
       resolver: DidResolver
       audit: AuditLog
       publicUrl: string
-      /** Derives receipt offer handles (see `derivedToken`). */
+      /** Derives receipt offer handles (see `derivedToken`) and keys tx_code hashes (see `keyedHash`). */
       offerKey: Buffer
       config: Oid4vcConfig
       skewSeconds: number
@@ -125,11 +125,13 @@ export class Oid4vciIssuer {
     this.deps.issuance.check(issuer, { ...input.credential, credentialSubject: { ...input.credential.credentialSubject, id: PLACEHOLDER_HOLDER } })
     const code = randomToken()
     const txCode = input.txCode ? String(randomInt(0, 10 ** TX_CODE_LENGTH)).padStart(TX_CODE_LENGTH, '0') : undefined
+    const id = randomUUID()
     const row = this.newOffer(issuer.id, code, {
+      id,
       format,
       configurationId: WALLET_FORMATS[format].configurationId(type),
       credential: input.credential as Record<string, unknown>,
-      txCodeHash: txCode ? sha256Hex(txCode) : null,
+      txCodeHash: txCode ? keyedHash(this.deps.offerKey, `tx-code:${id}`, txCode) : null,
     })
     await this.deps.db.transaction(async (m) => {
       await m.getRepository(OfferEntity).insert(row)
@@ -183,7 +185,7 @@ export class Oid4vciIssuer {
     if (row.expiresAt <= now()) throw new OAuthError('invalid_grant', `the offer expired at ${row.expiresAt}`)
     if (row.txCodeHash) {
       if (row.txCodeFailures >= MAX_TX_CODE_FAILURES) throw new OAuthError('invalid_grant', 'too many wrong tx_codes; the offer can no longer be redeemed')
-      if (!form.tx_code || !matchesHash(form.tx_code, row.txCodeHash)) {
+      if (!form.tx_code || !hashesEqual(keyedHash(this.deps.offerKey, `tx-code:${row.id}`, form.tx_code), row.txCodeHash)) {
         await this.deps.db.transaction((m) =>
           m.getRepository(OfferEntity).createQueryBuilder().update().set({ txCodeFailures: () => '"txCodeFailures" + 1' }).where('id = :id', { id: row.id }).execute(),
         )

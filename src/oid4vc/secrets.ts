@@ -24,3 +24,18 @@ export function matchesHash(secret: string, storedHash: string): boolean {
 export function derivedToken(key: Buffer, purpose: string, id: string): string {
   return createHmac('sha256', key).update(`${purpose}:${id}`).digest('base64url')
 }
+
+/**
+ * A keyed hash (hex HMAC-SHA256) for a low-entropy secret, such as a 6-digit tx_code, that a plain hash would
+ * not protect: whoever reads the database cannot try all million codes without the server key.
+ */
+export function keyedHash(key: Buffer, purpose: string, secret: string): string {
+  return createHmac('sha256', key).update(`${purpose}:${secret}`).digest('hex')
+}
+
+/** Constant-time comparison of two hex hashes. */
+export function hashesEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex')
+  const y = Buffer.from(b, 'hex')
+  return x.length === y.length && timingSafeEqual(x, y)
+}
