@@ -35,6 +35,19 @@ export interface Config {
    * machine's cores on PostgreSQL, 1 on SQLite (one file, one writer: see README "Scale").
    */
   webConcurrency: number
+  oid4vc: Oid4vcConfig
+}
+
+/** Wallet protocols (src/oid4vc): how long each single-use thing stays usable, in seconds. */
+export interface Oid4vcConfig {
+  /** A credential offer (its pre-authorized code), from creation to the token request. */
+  offerTtlSeconds: number
+  /** A c_nonce from the nonce endpoint. */
+  nonceTtlSeconds: number
+  /** The access token the token endpoint hands out for one credential request. */
+  accessTokenTtlSeconds: number
+  /** An OID4VP authorization request, from creation to the wallet's response. */
+  requestTtlSeconds: number
 }
 
 /** Relying-party webhooks (src/notifications). */
@@ -116,6 +129,10 @@ const EnvSchema = z
     CHALLENGE_TTL_SECONDS: intFrom(300, 10, 86_400),
     DID_CACHE_POLL_MS: intFrom(250, 20, 60_000),
     WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+    OID4VCI_OFFER_TTL_SECONDS: intFrom(600, 10, 30 * 86_400),
+    OID4VCI_NONCE_TTL_SECONDS: intFrom(300, 10, 3_600),
+    OID4VCI_TOKEN_TTL_SECONDS: intFrom(300, 10, 3_600),
+    OID4VP_REQUEST_TTL_SECONDS: intFrom(600, 10, 86_400),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
     WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
@@ -172,6 +189,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     challengeTtlSeconds: e.CHALLENGE_TTL_SECONDS,
     didCachePollMs: e.DID_CACHE_POLL_MS,
     webConcurrency: e.WEB_CONCURRENCY ?? (e.DATABASE_URL ? os.availableParallelism() : 1),
+    oid4vc: {
+      offerTtlSeconds: e.OID4VCI_OFFER_TTL_SECONDS,
+      nonceTtlSeconds: e.OID4VCI_NONCE_TTL_SECONDS,
+      accessTokenTtlSeconds: e.OID4VCI_TOKEN_TTL_SECONDS,
+      requestTtlSeconds: e.OID4VP_REQUEST_TTL_SECONDS,
+    },
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',

@@ -27,6 +27,9 @@ import { AcceptanceService } from './acceptance/acceptances.js'
 import { CredentialingFileService } from './acceptance/credentialing-file.js'
 import { auditAcceptance, auditVerification } from './acceptance/audit-events.js'
 import { IssuanceService } from './issuance/service.js'
+import { Oid4vciIssuer } from './oid4vc/issuer.js'
+import { Oid4vpVerifier } from './oid4vc/verifier.js'
+import { createHmac } from 'node:crypto'
 import { jsonLogger } from './log.js'
 import { createNotifications, type Notifier } from './notifications/index.js'
 import { createAudit, type AuditAnchorer, type AuditLog } from './audit/index.js'
@@ -109,6 +112,19 @@ export async function startMedcred(
     const verifications = new VerificationService({ db: database, agent, challenges, verifyContext, publicUrl: config.publicUrl, audit: auditVerification(audit.log) })
     const acceptances = new AcceptanceService({ db: database, trust, verifyContext, audit: auditAcceptance(audit.log) })
     const credentialingFiles = new CredentialingFileService({ db: database, verifications, acceptances })
+    const oid4vci = new Oid4vciIssuer({
+      db: database,
+      issuance,
+      institutions,
+      receiptJwt: (id) => verifications.receiptJwt(id),
+      resolver,
+      audit: audit.log,
+      publicUrl: config.publicUrl,
+      offerKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/oid4vci/offer-key').digest(),
+      config: config.oid4vc,
+      skewSeconds: config.clockSkewSeconds,
+    })
+    const oid4vp = new Oid4vpVerifier({ db: database, agent, resolver, institutions, verifications, acceptances, issuer: oid4vci, verifyContext, publicUrl: config.publicUrl, config: config.oid4vc })
     const health = healthCheck(db, chain, opts.worker)
 
     const app = createApp({
@@ -129,6 +145,8 @@ export async function startMedcred(
       audit: audit.log,
       resolver,
       verifyContext,
+      oid4vci,
+      oid4vp,
       health,
       log,
       worker: opts.worker,

@@ -15,9 +15,10 @@ export type Caller =
  * or an institution's API key (looked up by hash). A token that is neither is a 401, not "anonymous",
  * and counts as a failed authentication of the client's address (past the limit: 429, see RateLimits).
  */
-export function authenticate(deps: { adminToken: string; institutions: InstitutionService; rateLimits: RateLimits }) {
+export function authenticate(deps: { adminToken: string; institutions: InstitutionService; rateLimits: RateLimits }, opts: { foreignBearer?: RegExp } = {}) {
   return async (ctx: Context, next: Next) => {
-    const header = ctx.get('authorization')
+    // Paths whose bearer tokens are another protocol's (OID4VCI access tokens), checked by their handlers.
+    const header = opts.foreignBearer?.test(ctx.path) ? '' : ctx.get('authorization')
     let caller: Caller = { kind: 'anonymous' }
     if (header) {
       deps.rateLimits.refuseIfLockedOut(ctx.ip)
