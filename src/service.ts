@@ -46,6 +46,7 @@ export interface Medcred {
   agent: MedcredAgent
   /** The capabilities, for tools, benchmarks and tests that call them without HTTP. */
   services: {
+    issuance: IssuanceService
     acceptances: AcceptanceService
     verifications: VerificationService
     trust: TrustRegistry
@@ -168,7 +169,7 @@ export async function startMedcred(
       db: openDb,
       agent,
       verifyContext,
-      services: { acceptances, verifications, trust, status, keyRotation },
+      services: { issuance, acceptances, verifications, trust, status, keyRotation },
       store: database,
       notifier: notifications.notifier,
       audit: audit.log,
