@@ -17,6 +17,7 @@ import { supersededKeyCheck } from './institutions/superseded-keys.js'
 import { TYPES_REQUIRING_STATUS } from './credentials/subject-schemas.js'
 import { StatusListSource } from './status/list-source.js'
 import { StatusService } from './status/service.js'
+import { TokenStatusLists } from './status/token-status-list.js'
 import { TrustRegistry } from './trust/service.js'
 import { trustCheck } from './trust/trust-check.js'
 import { ChallengeService } from './acceptance/challenges.js'
@@ -76,9 +77,10 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
     const registry = new RegistryWriter({ agent, chain, db: database })
     const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl })
     const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log })
-    const status = new StatusService({ db: database, agent, publicUrl: config.publicUrl, notifier: notifications.notifier })
+    const tokenLists = new TokenStatusLists({ db: database, agent, resolver, publicUrl: config.publicUrl })
+    const status = new StatusService({ db: database, agent, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists })
     const trust = new TrustRegistry({ db: database, notifier: notifications.notifier })
-    const issuance = new IssuanceService({ db: database, agent, status })
+    const issuance = new IssuanceService({ db: database, agent, status, resolver, tokenLists, publicUrl: config.publicUrl })
     const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status })
     const statusLists = new StatusListSource({
       status,
@@ -105,6 +107,8 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
       institutions,
       issuance,
       status,
+      tokenLists,
+      publicUrl: config.publicUrl,
       keyRotation,
       trust,
       challenges,

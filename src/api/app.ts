@@ -4,6 +4,7 @@ import type { IssuanceService } from '../issuance/service.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { KeyRotationService } from '../institutions/key-rotation.js'
 import type { StatusService } from '../status/service.js'
+import type { TokenStatusLists } from '../status/token-status-list.js'
 import type { TrustRegistry } from '../trust/service.js'
 import type { ChallengeService } from '../acceptance/challenges.js'
 import type { VerificationService } from '../acceptance/verifications.js'
@@ -38,6 +39,9 @@ export interface AppDeps {
   institutions: InstitutionService
   issuance: IssuanceService
   status: StatusService
+  tokenLists: TokenStatusLists
+  /** Base URL of this deployment (PUBLIC_URL): `vct` URLs, the audience of patients' tokens. */
+  publicUrl: string
   keyRotation: KeyRotationService
   trust: TrustRegistry
   challenges: ChallengeService

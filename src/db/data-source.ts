@@ -13,9 +13,12 @@ import { KeyRotationEntity } from '../institutions/key-rotation.entity.js'
 import { notificationEntities } from '../notifications/entities.js'
 import { StatusChangeEntity, StatusEntryEntity, StatusListEntity } from '../status/status.entities.js'
 import { TrustedIssuerEntity, TrustedVerifierEntity } from '../trust/trust.entities.js'
+import { TokenStatusEntryEntity, TokenStatusListEntity } from '../status/token-status.entities.js'
+import { ConsentEntity, PatientTokenUseEntity } from '../consent/consent.entities.js'
 
 export const medcredEntities = [InstitutionEntity, IssuedCredentialEntity, StatusListEntity, StatusEntryEntity, StatusChangeEntity, KeyRotationEntity, ...auditEntities, ...notificationEntities,
-  TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity, IdempotencyEntity]
+  TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity, IdempotencyEntity,
+  TokenStatusListEntity, TokenStatusEntryEntity, ConsentEntity, PatientTokenUseEntity]
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; unset = SQLite file `<dataDir>/medcred.sqlite`. */

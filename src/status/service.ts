@@ -12,6 +12,7 @@ import { signAsInstitution } from '../issuance/sign.js'
 import { Bitstring } from './bitstring.js'
 import { permutedIndex } from './index-permutation.js'
 import { STATUS_ENTRY_TYPES, statusListCredential } from './list-credential.js'
+import { TOKEN_STATUS_TYPE, type TokenStatusLists } from './token-status-list.js'
 import {
   StatusChangeEntity,
   StatusEntryEntity,
@@ -61,7 +62,16 @@ export interface StatusChangeResult {
  * credentials served at `/status/{listId}`.
  */
 export class StatusService {
-  constructor(private readonly deps: { db: Database; agent: MedcredAgent; publicUrl: string; notifier: Notifier }) {}
+  constructor(
+    private readonly deps: {
+      db: Database
+      agent: MedcredAgent
+      publicUrl: string
+      notifier: Notifier
+      /** The IETF Token Status Lists of SD-JWT VCs (`credentialStatus` type `TokenStatusList`). */
+      tokenLists?: TokenStatusLists
+    },
+  ) {}
 
   listUrl(listId: string): string {
     return `${this.deps.publicUrl}/status/${listId}`
@@ -179,6 +189,13 @@ export class StatusService {
       let changed = false
       const details: string[] = []
       for (const request of requests) {
+        if (request.type === TOKEN_STATUS_TYPE) {
+          const outcome = await this.applyToken(m, signer, credentialId, request.status, reason)
+          byPurpose.set('revocation', { ...tokenEntry(credentialId), state: outcome.state })
+          changed ||= outcome.changed
+          details.push(outcome.detail)
+          continue
+        }
         if (!(STATUS_ENTRY_TYPES as readonly string[]).includes(request.type)) {
           throw new AppError('invalid-request', `credentialStatus type ${request.type} is not this credential's (StatusList2021Entry)`)
         }
@@ -191,6 +208,18 @@ export class StatusService {
       await audit?.(m, result)
       return result
     })
+  }
+
+  /** A Token Status List entry (SD-JWT VC): revocation only, and final. */
+  private async applyToken(m: EntityManager, signer: Signer, credentialId: string, status: CredentialState, reason: StatusReason) {
+    const lists = this.deps.tokenLists
+    const state = lists ? await lists.stateOf(m, credentialId) : undefined
+    if (!lists || !state) throw new AppError('invalid-request', `credentialStatus type ${TOKEN_STATUS_TYPE} is not this credential's (it has no Token Status List entry)`)
+    if (state === 'revoked' && status !== 'revoked') throw new AppError('conflict', 'the credential is revoked, and revocation is final; issue a new credential instead')
+    if (status === 'suspended') throw new AppError('conflict', 'this credential type cannot be suspended (its Token Status List entry is for revocation)')
+    if (status === 'active') return { changed: false, detail: 'already active; nothing changed', state }
+    const outcome = (await lists.revoke(m, await signer(), credentialId, reason))!
+    return { ...outcome, state: 'revoked' as const }
   }
 
   private async apply(
@@ -282,6 +311,9 @@ export class StatusService {
     return row ? { jwt: row.jwt, version: row.version } : undefined
   }
 }
+
+/** Stands for a Token Status List entry in the state summary of a change. */
+const tokenEntry = (credentialId: string): StatusEntryRow => ({ listId: '', index: -1, credentialId, purpose: 'revocation', state: 'active' })
 
 /** The issuing institution with its current signing key, read inside the transaction (see currentSigner). */
 type Signer = () => Promise<InstitutionRow>
