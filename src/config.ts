@@ -29,6 +29,10 @@ export interface Config {
   challengeTtlSeconds: number
   /** How often the DID cache reads new registry events from the chain (keep it at or below the block time). */
   didCachePollMs: number
+  /** How old the KB-JWT of an SD-JWT presentation may be (its `iat`), in seconds. */
+  kbJwtMaxAgeSeconds: number
+  /** How far ahead a patient's signed bearer token or revocation may expire / how old it may be, in seconds (at most 300). */
+  patientTokenMaxSeconds: number
 }
 
 /** Relying-party webhooks (src/notifications). */
@@ -103,6 +107,8 @@ const EnvSchema = z
     STATUS_LIST_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     CHALLENGE_TTL_SECONDS: intFrom(300, 10, 86_400),
     DID_CACHE_POLL_MS: intFrom(250, 20, 60_000),
+    KB_JWT_MAX_AGE_SECONDS: intFrom(300, 10, 3600),
+    PATIENT_TOKEN_MAX_SECONDS: intFrom(300, 10, 300),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
     WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
@@ -156,6 +162,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     audit: { anchorEvery: e.AUDIT_ANCHOR_EVERY, anchorSeconds: e.AUDIT_ANCHOR_SECONDS },
     challengeTtlSeconds: e.CHALLENGE_TTL_SECONDS,
     didCachePollMs: e.DID_CACHE_POLL_MS,
+    kbJwtMaxAgeSeconds: e.KB_JWT_MAX_AGE_SECONDS,
+    patientTokenMaxSeconds: e.PATIENT_TOKEN_MAX_SECONDS,
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',

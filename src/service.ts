@@ -26,6 +26,7 @@ import { AcceptanceService } from './acceptance/acceptances.js'
 import { CredentialingFileService } from './acceptance/credentialing-file.js'
 import { auditAcceptance, auditVerification } from './acceptance/audit-events.js'
 import { IssuanceService } from './issuance/service.js'
+import { ConsentService } from './consent/service.js'
 import { jsonLogger } from './log.js'
 import { createNotifications, type Notifier } from './notifications/index.js'
 import { createAudit, type AuditAnchorer, type AuditLog } from './audit/index.js'
@@ -84,6 +85,7 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
     const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status })
     const statusLists = new StatusListSource({
       status,
+      tokenLists,
       resolver,
       policy: { ...config.statusLists, timeoutMs: 5000, maxBytes: 2 * 1024 * 1024 },
     })
@@ -93,10 +95,19 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
       status: { lists: statusLists, typesRequiringStatus: TYPES_REQUIRING_STATUS },
       supersededKeys: supersededKeyCheck({ db: database, resolver }),
       trustedIssuer: trustCheck(trust),
+      sdJwt: { publicUrl: config.publicUrl, kbMaxAgeSeconds: config.kbJwtMaxAgeSeconds },
     }
     const audit = createAudit({ db: database, agent, chain, registry, config: config.audit, log })
     const challenges = new ChallengeService({ db: database, ttlSeconds: config.challengeTtlSeconds })
-    const verifications = new VerificationService({ db: database, agent, challenges, verifyContext, publicUrl: config.publicUrl, audit: auditVerification(audit.log) })
+    const consents = new ConsentService({
+      db: database,
+      resolver,
+      audit: audit.log,
+      publicUrl: config.publicUrl,
+      skewSeconds: config.clockSkewSeconds,
+      tokenMaxSeconds: config.patientTokenMaxSeconds,
+    })
+    const verifications = new VerificationService({ db: database, agent, challenges, verifyContext, publicUrl: config.publicUrl, audit: auditVerification(audit.log), consent: consents })
     const acceptances = new AcceptanceService({ db: database, trust, verifyContext, audit: auditAcceptance(audit.log) })
     const credentialingFiles = new CredentialingFileService({ db: database, verifications, acceptances })
     const health = healthCheck(db, chain)
@@ -115,6 +126,7 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
       verifications,
       acceptances,
       credentialingFiles,
+      consents,
       webhooks: notifications.webhooks,
       notices: notifications.notices,
       audit: audit.log,

@@ -8,7 +8,10 @@ import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { signAsInstitution } from '../issuance/sign.js'
 import { fail, type Check } from '../verification/checks.js'
 import type { CredentialVerdict, VerifyContext } from '../verification/verify-credential.js'
-import { verifyPresentation, type PresentationVerdict, type SignedPresentationInput } from '../verification/verify-presentation.js'
+import type { PresentationVerdict, SignedPresentationInput } from '../verification/verify-presentation.js'
+import { verifyAnyPresentation, type AnyPresentationVerdict } from '../verification/presentation-formats.js'
+import { verdict as verdictOf } from '../verification/checks.js'
+import { TYPES_REQUIRING_CONSENT, type ConsentActor, type ConsentDecision, type ConsentService } from '../consent/service.js'
 import { ReceiptEntity, RelianceEntity, VerificationEntity, type VerificationPurpose, type VerificationRow } from './acceptance.entities.js'
 import type { ChallengeService } from './challenges.js'
 import { receiptCredential } from './receipts.js'
@@ -24,7 +27,7 @@ export interface VerificationRequest {
 
 export interface VerificationOutcome {
   verification: VerificationRow
-  verdict: PresentationVerdict
+  verdict: AnyPresentationVerdict
   receipts: VerifiableCredential[]
 }
 
@@ -44,19 +47,29 @@ export class VerificationService {
       publicUrl: string
       /** Appends to the audit trail inside the verification's transaction. */
       audit?: (m: EntityManager, verification: VerificationRow) => Promise<unknown>
+      /** Patients' consents: a patient credential verified for an institution needs one (the `consent` check). */
+      consent?: ConsentService
     },
   ) {}
 
   async verify(verifier: InstitutionRow, request: VerificationRequest): Promise<VerificationOutcome> {
     const challengeProblem = await this.deps.challenges.consume(verifier, request.challenge, request.domain)
-    const verdict: PresentationVerdict = challengeProblem
+    const verdict: AnyPresentationVerdict = challengeProblem
       ? { verified: false, checks: [fail('challenge', challengeProblem)], credentials: [] }
-      : await verifyPresentation(request.verifiablePresentation, request, this.deps.verifyContext, request.settle)
-    return this.record(verifier, request.purpose, verdict)
+      : await verifyAnyPresentation(request.verifiablePresentation, request, this.deps.verifyContext, request.settle)
+    const by: ConsentActor = { actor: { type: 'institution', id: verifier.id, did: verifier.did } }
+    const { verdict: checked, decisions } = await enforceConsent(this.deps.consent, verdict, { grantee: verifier, purpose: request.purpose, by })
+    return this.record(verifier, request.purpose, checked, [], decisions)
   }
 
   /** Persists the verification and, if it passed, signs and stores the receipts, in one transaction. */
-  async record(verifier: InstitutionRow, purpose: VerificationPurpose, verdict: PresentationVerdict, extraChecks: Check[] = []): Promise<VerificationOutcome> {
+  async record(
+    verifier: InstitutionRow,
+    purpose: VerificationPurpose,
+    verdict: AnyPresentationVerdict,
+    extraChecks: Check[] = [],
+    consentDecisions: ConsentDecision[] = [],
+  ): Promise<VerificationOutcome> {
     const now = new Date().toISOString()
     const verification: VerificationRow = {
       id: randomUUID(),
@@ -79,6 +92,7 @@ export class VerificationService {
           else receipts.push(await this.receipt(m, verifier, verification, credential, verdict))
         }
       }
+      for (const d of consentDecisions) await this.deps.consent?.auditCheck(m, { actor: { type: 'institution', id: verifier.id, did: verifier.did } }, d, verification.id)
       await this.deps.audit?.(m, verification)
       return { verification, verdict, receipts }
     })
@@ -164,4 +178,39 @@ export class VerificationService {
   async receiptJwt(id: string): Promise<string | undefined> {
     return (await this.deps.db.manager.getRepository(ReceiptEntity).findOneBy({ id }))?.jwt
   }
+}
+
+/**
+ * Adds a `consent` check for every credential in the verdict whose type needs the patient's consent (a
+ * patient identity credential), checked for `grantee` and `purpose`; without a grantee (an anonymous VC API
+ * call) it cannot pass, and says so. The verdict is recomputed with those checks.
+ */
+export async function enforceConsent(
+  consent: ConsentService | undefined,
+  verdict: AnyPresentationVerdict,
+  q: { grantee?: InstitutionRow; purpose?: string; by: ConsentActor },
+): Promise<{ verdict: AnyPresentationVerdict; decisions: ConsentDecision[] }> {
+  const decisions: ConsentDecision[] = []
+  for (const c of verdict.credentials) {
+    const type = asArray(c.credential?.type as string | string[] | undefined).find((t) => TYPES_REQUIRING_CONSENT.has(t))
+    if (!type) continue
+    const patientDid = asArray(c.credential?.credentialSubject as { id?: unknown } | undefined)[0]?.id
+    if (!consent) {
+      decisions.push({ check: fail('consent', 'consent cannot be checked here'), patientDid: null, granteeDid: null, purpose: null, credentialType: type, consentId: null })
+      continue
+    }
+    decisions.push(
+      await consent.check({
+        patientDid: typeof patientDid === 'string' ? patientDid : undefined,
+        grantee: q.grantee,
+        purpose: q.purpose,
+        credentialType: type,
+        carried: verdict.carriedConsents,
+        by: q.by,
+      }),
+    )
+  }
+  if (!decisions.length) return { verdict, decisions }
+  const checks = [...verdict.checks, ...decisions.map((d) => d.check)]
+  return { verdict: { ...verdict, ...verdictOf(checks) }, decisions }
 }

@@ -10,6 +10,7 @@ import type { ChallengeService } from '../acceptance/challenges.js'
 import type { VerificationService } from '../acceptance/verifications.js'
 import type { AcceptanceService } from '../acceptance/acceptances.js'
 import type { CredentialingFileService } from '../acceptance/credentialing-file.js'
+import type { ConsentService } from '../consent/service.js'
 import type { NotificationService, WebhookService } from '../notifications/index.js'
 import type { InstitutionService } from '../institutions/service.js'
 import type { DidResolver } from '../did/resolver.js'
@@ -31,6 +32,7 @@ import { verificationRoutes } from './routes/verifications.js'
 import { acceptanceRoutes } from './routes/acceptances.js'
 import { notificationRoutes } from './routes/notifications.js'
 import { webhookRoutes } from './routes/webhooks.js'
+import { consentRoutes } from './routes/consents.js'
 
 /** Everything the HTTP layer calls; built by the composition root (src/service.ts), in tests too. */
 export interface AppDeps {
@@ -48,6 +50,7 @@ export interface AppDeps {
   verifications: VerificationService
   acceptances: AcceptanceService
   credentialingFiles: CredentialingFileService
+  consents: ConsentService
   webhooks: WebhookService
   notices: NotificationService
   audit: AuditLog
@@ -75,7 +78,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(authenticate(deps))
   app.use(jsonBody(deps.limits.bodyBytes))
 
-  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, webhookRoutes, notificationRoutes, auditRoutes]) {
+  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes]) {
     const router = routes(deps)
     app.use(router.routes()).use(router.allowedMethods())
   }

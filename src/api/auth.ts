@@ -9,18 +9,23 @@ export type Caller =
   | { kind: 'admin' }
   | { kind: 'institution'; institution: InstitutionRow }
 
+const COMPACT_JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/
+
 /**
  * Works out who is calling from `Authorization: Bearer …`: the admin token (compared in constant time)
  * or an institution's API key (looked up by hash). A token that is neither is a 401, not "anonymous".
+ * A compact JWT (a patient's signed token) leaves the caller anonymous everywhere; only a route that takes
+ * one reads it (`patientBearer`), and verifies and spends it there.
  */
 export function authenticate(deps: { adminToken: string; institutions: InstitutionService }) {
   return async (ctx: Context, next: Next) => {
     const header = ctx.get('authorization')
     let caller: Caller = { kind: 'anonymous' }
     if (header) {
-      const m = /^Bearer\s+(\S{1,512})$/i.exec(header)
+      const m = /^Bearer\s+(\S{1,2048})$/i.exec(header)
       if (!m) throw new AppError('unauthorized', 'use Authorization: Bearer <token>')
       if (secretsEqual(m[1], deps.adminToken)) caller = { kind: 'admin' }
+      else if (COMPACT_JWT.test(m[1])) ctx.state.patientBearer = m[1]
       else {
         const institution = await deps.institutions.authenticate(m[1])
         if (!institution) throw new AppError('unauthorized', 'the bearer token is not a valid API key or admin token')
@@ -30,6 +35,11 @@ export function authenticate(deps: { adminToken: string; institutions: Instituti
     ctx.state.caller = caller
     return next()
   }
+}
+
+/** The patient's signed bearer token, when the request carries one (unverified: the consent capability checks it). */
+export function patientBearerOf(ctx: Context): string | undefined {
+  return ctx.state.patientBearer as string | undefined
 }
 
 export function callerOf(ctx: Context): Caller {
