@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { failedChecks, grantConsent, patientBearer, signConsent, signRevocation, verifyPatientAt } from './helpers/consent.js'
-import { PATIENT_BIRTH_DATE, PATIENT_NAME, enc, issueSdJwt } from './helpers/sd-jwt.js'
+import { PATIENT_BIRTH_DATE, PATIENT_NAME, enc, expectNoneIn, issueSdJwt } from './helpers/sd-jwt.js'
 import { startTestService, type TestService } from './helpers/service.js'
 
 describe('consent, signed by the patient, revocable and enforced', () => {
@@ -231,5 +231,9 @@ describe('consent, signed by the patient, revocable and enforced', () => {
     expect(wrongShape.status).toBe(422)
     expect(wrongShape.body.detail).toMatch(/purposes/)
     expect((await svc.api.post('/consents/nope/revoke', { revocation: 'a.b.c' })).status).toBe(404)
+  })
+
+  it('logged no patient name, birth date or identifier', () => {
+    expectNoneIn(svc.logs, [PATIENT_NAME, PATIENT_BIRTH_DATE, 'MRN-0042'])
   })
 })

@@ -4,6 +4,7 @@ import { CompactSign, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { failedChecks, verifyPatientAt } from './helpers/consent.js'
 import { startStubServer } from './helpers/http-server.js'
+import { expectNoneIn } from './helpers/sd-jwt.js'
 import { startTestService, type TestService } from './helpers/service.js'
 
 /**
@@ -166,5 +167,9 @@ describe('medcred verifies an SD-JWT VC built independently from the RFC', () =>
     // The element's digest sits inside the undisclosed `identifiers` claim: the disclosure matches nothing signed.
     const orphan = await verifyPatientAt(svc, hospital, (b) => present(jwt, [d.mrn.encoded], b, { consent: 'x' }))
     expect(failedChecks(orphan.body)).toEqual(['disclosures'])
+  })
+
+  it('logged no patient name, birth date or identifier', () => {
+    expectNoneIn(svc.logs, ['Robin Interop', '1979-11-30', 'I-77'])
   })
 })

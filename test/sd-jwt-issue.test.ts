@@ -5,7 +5,7 @@ import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { IssuedCredentialEntity } from '../src/issuance/issued-credential.entity.js'
 import { licenseCredential } from './helpers/fixtures.js'
-import { PATIENT_BIRTH_DATE, PATIENT_NAME, decodeJws, didJwsVerifier, disclosedNames, issueSdJwt } from './helpers/sd-jwt.js'
+import { PATIENT_BIRTH_DATE, PATIENT_NAME, decodeJws, expectNoneIn, didJwsVerifier, disclosedNames, issueSdJwt } from './helpers/sd-jwt.js'
 import { startTestService, type TestService } from './helpers/service.js'
 
 describe('POST /credentials/issue with options.format dc+sd-jwt', () => {
@@ -125,5 +125,9 @@ describe('POST /credentials/issue with options.format dc+sd-jwt', () => {
     )
     expect(invalid.status).toBe(422)
     expect(invalid.body.errors[0].field).toBe('credential.credentialSubject.birthDate')
+  })
+
+  it('logged no patient name, birth date or identifier', () => {
+    expectNoneIn(svc.logs, [PATIENT_NAME, PATIENT_BIRTH_DATE, 'MRN-0042'])
   })
 })

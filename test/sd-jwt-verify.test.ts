@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { sdDigest } from '../src/credentials/sd-jwt-vc.js'
 import { failedChecks, grantConsent, signConsent, verifyPatientAt } from './helpers/consent.js'
-import { PATIENT_BIRTH_DATE, PATIENT_NAME, b64json, decodeJws, enc, issueSdJwt } from './helpers/sd-jwt.js'
+import { PATIENT_BIRTH_DATE, PATIENT_NAME, b64json, expectNoneIn, decodeJws, enc, issueSdJwt } from './helpers/sd-jwt.js'
 import { startTestService, type TestService } from './helpers/service.js'
 
 describe('SD-JWT VC presentations with key binding', () => {
@@ -169,5 +169,9 @@ describe('SD-JWT VC presentations with key binding', () => {
       expect(res.status).toBe(400)
       expect(res.body.verified).toBe(false)
     }
+  })
+
+  it('logged no patient name, birth date or identifier', () => {
+    expectNoneIn(svc.logs, [PATIENT_NAME, PATIENT_BIRTH_DATE, 'MRN-0042'])
   })
 })

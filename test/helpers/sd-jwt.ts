@@ -51,3 +51,10 @@ export function didJwsVerifier(svc: TestService) {
     return verify('sha256', Buffer.from(data), { key: createPublicKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))
   }
 }
+
+/** Fails when any captured log line holds one of `values` (a test patient's name, birth date, identifier). */
+export function expectNoneIn(lines: string[], values: string[]): void {
+  const text = lines.join('\n')
+  const found = values.filter((v) => text.includes(v))
+  if (found.length) throw new Error(`patient data in the logs: ${found.length} value(s) found`)
+}
