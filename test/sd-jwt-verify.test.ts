@@ -164,7 +164,9 @@ describe('SD-JWT VC presentations with key binding', () => {
   })
 
   it('malformed SD-JWT presentations are a named failure, never a 500', async () => {
-    for (const bad of [`${sdJwt.split('~')[0]}~%%%~`, `${sdJwt.split('~')[0]}~${enc(['only-salt'])}~`, `${sdJwt.split('~')[0]}~${enc({ a: 1 })}~x.y.z`]) {
+    const [h, , sig] = sdJwt.split('~')[0].split('.')
+    const deep = `${h}.${Buffer.from(`{"vct":"x","a":${'['.repeat(5000)}${']'.repeat(5000)}}`).toString('base64url')}.${sig}~`
+    for (const bad of [`${sdJwt.split('~')[0]}~%%%~`, `${sdJwt.split('~')[0]}~${enc(['only-salt'])}~`, `${sdJwt.split('~')[0]}~${enc({ a: 1 })}~x.y.z`, deep]) {
       const res = await verify(async () => bad)
       expect(res.status).toBe(400)
       expect(res.body.verified).toBe(false)

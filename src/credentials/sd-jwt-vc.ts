@@ -73,6 +73,8 @@ export function sdJwtDigest(issuerJwt: string): string {
   return createHash('sha256').update(Buffer.from(issuerJwt.split('.')[1] ?? '', 'base64url')).digest('hex')
 }
 
+const MAX_DEPTH = 32
+
 export type DisclosureOutcome =
   | { ok: true; claims: Record<string, unknown>; disclosed: string[] }
   | { ok: false; detail: string }
@@ -105,8 +107,10 @@ export function processDisclosures(payload: Record<string, unknown>, disclosures
   const disclosed: string[] = []
   const problem: { detail?: string } = {}
 
-  const walk = (value: unknown, path: string): unknown => {
+  const walk = (value: unknown, path: string, depth = 0): unknown => {
     if (problem.detail) return undefined
+    // The payload may come from anyone with a key: bound the recursion, no credential nests this deep.
+    if (depth > MAX_DEPTH) return fail(`the claims nest deeper than ${MAX_DEPTH} levels`)
     if (Array.isArray(value)) {
       const out: unknown[] = []
       for (const element of value) {
@@ -116,8 +120,8 @@ export function processDisclosures(payload: Record<string, unknown>, disclosures
           if (d === undefined) continue
           if (d.length !== 2) return fail(`a disclosure for an element of ${path || 'an array'} has a claim name`)
           disclosed.push(`${path}[]`)
-          out.push(walk(d[1], `${path}[]`))
-        } else out.push(walk(element, `${path}[]`))
+          out.push(walk(d[1], `${path}[]`, depth + 1))
+        } else out.push(walk(element, `${path}[]`, depth + 1))
       }
       return out
     }
@@ -126,7 +130,7 @@ export function processDisclosures(payload: Record<string, unknown>, disclosures
       const out: Record<string, unknown> = {}
       for (const [k, v] of Object.entries(object)) {
         if (k === '_sd' || (k === '_sd_alg' && path === '')) continue
-        out[k] = walk(v, path ? `${path}.${k}` : k)
+        out[k] = walk(v, path ? `${path}.${k}` : k, depth + 1)
       }
       if (object._sd !== undefined) {
         if (!Array.isArray(object._sd) || object._sd.some((x) => typeof x !== 'string')) return fail(`_sd of ${path || 'the payload'} is not a list of digests`)
@@ -139,7 +143,7 @@ export function processDisclosures(payload: Record<string, unknown>, disclosures
           if (name === '_sd' || name === '...' || (path === '' && NEVER_DISCLOSED.has(name))) return fail(`the disclosure of ${at} uses a reserved claim name`)
           if (Object.hasOwn(out, name)) return fail(`the disclosed claim ${at} is already in the payload`)
           disclosed.push(at)
-          out[name] = walk(d[2], at)
+          out[name] = walk(d[2], at, depth + 1)
         }
       }
       return out

@@ -295,9 +295,10 @@ export class StatusService {
     if (credential.issuerInstitutionId !== issuer.id) throw new AppError('forbidden', 'only the issuer of a credential may read its status here')
     const entries = await m.getRepository(StatusEntryEntity).findBy({ credentialId })
     const history = await m.getRepository(StatusChangeEntity).find({ where: { credentialId }, order: { at: 'ASC' } })
+    const token = await this.deps.tokenLists?.stateOf(m, credentialId)
     return {
       credentialId,
-      status: stateOf(entries),
+      status: stateOf(token ? [...entries, { state: token }] : entries),
       entries: entries.map((e) => ({ purpose: e.purpose, state: e.state, statusListCredential: this.listUrl(e.listId), statusListIndex: String(e.index) })),
       history: history.map(({ purpose, from, to, actorInstitutionId, reason, at }) => ({ purpose, from, to, by: actorInstitutionId, reason, at })),
     }
