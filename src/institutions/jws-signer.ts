@@ -27,25 +27,29 @@ export async function institutionJwsSigner(
   const kmsKid = institution.signingKid ?? (await agent.didManagerGet({ did: institution.did })).controllerKeyId
   if (!kmsKid) throw new Error(`no signing key for ${institution.did}`)
   const key = await agent.keyManagerGet({ kid: kmsKid })
-  const resolved = await resolver.resolveDid(institution.did)
-  if (!resolved.ok) {
-    if (resolved.reason === 'unavailable') throw new AppError('chain-unavailable', 'the issuer DID cannot be resolved now')
-    throw new Error(`the institution DID does not resolve: ${resolved.message}`)
-  }
-  const doc = resolved.result.didDocument!
-  const methods = doc.verificationMethod ?? []
-  const assertion = new Set((doc.assertionMethod ?? []).map((m) => (typeof m === 'string' ? m : m.id)))
-  const address = computeAddress(`0x${key.publicKeyHex}`).toLowerCase()
-  // A method listing the public key itself is preferred: verifiers need no key recovery for it.
-  const usable = methods.filter((m) => assertion.has(m.id))
-  const compressed = compress(key.publicKeyHex)
-  const match = usable.find((m) => m.publicKeyHex && compress(m.publicKeyHex) === compressed) ?? usable.find((m) => isKey(m, address))
-  if (!match) throw new Error(`the signing key of ${institution.did} is not an assertionMethod of its DID document`)
+  // A cached document may predate a key rotation another replica just made: look once more, afresh.
+  const match = (await methodOf(resolver, institution.did, key.publicKeyHex)) ?? (resolver.invalidate(institution.did), await methodOf(resolver, institution.did, key.publicKeyHex))
+  if (!match) throw new AppError('chain-unavailable', 'the DID document does not list the current signing key yet; retry shortly')
   return {
     alg: 'ES256K',
     kid: match.id,
     sign: (signingInput) => agent.keyManagerSign({ keyRef: kmsKid, data: signingInput, algorithm: 'ES256K', encoding: 'utf-8' }),
   }
+}
+
+/** The assertionMethod entry of `did`'s document for this public key, preferring one that lists the key itself (verifiers then need no key recovery). */
+async function methodOf(resolver: DidResolver, did: string, publicKeyHex: string): Promise<VerificationMethod | undefined> {
+  const resolved = await resolver.resolveDid(did)
+  if (!resolved.ok) {
+    if (resolved.reason === 'unavailable') throw new AppError('chain-unavailable', 'the issuer DID cannot be resolved now')
+    throw new Error(`the institution DID does not resolve: ${resolved.message}`)
+  }
+  const doc = resolved.result.didDocument!
+  const assertion = new Set((doc.assertionMethod ?? []).map((m) => (typeof m === 'string' ? m : m.id)))
+  const usable = (doc.verificationMethod ?? []).filter((m) => assertion.has(m.id))
+  const compressed = compress(publicKeyHex)
+  const address = computeAddress(`0x${publicKeyHex}`).toLowerCase()
+  return usable.find((m) => m.publicKeyHex && compress(m.publicKeyHex) === compressed) ?? usable.find((m) => isKey(m, address))
 }
 
 const compress = (hex: string) => {

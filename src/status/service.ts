@@ -162,6 +162,7 @@ export class StatusService {
       const jwt = await this.signList(issuer, list.id, list.purpose, bits)
       await m.getRepository(StatusListEntity).update({ id: list.id }, { jwt, version: list.version + 1, updatedAt: new Date().toISOString() })
     }
+    await this.deps.tokenLists?.resignAll(m, issuer)
   }
 
   /**

@@ -115,6 +115,16 @@ export class TokenStatusLists {
     return { changed: true, detail: 'revoked' }
   }
 
+  /** Re-signs every list of the issuer with its current key (after a key rotation), locked as in {@link revoke}. */
+  async resignAll(m: EntityManager, issuer: InstitutionRow): Promise<void> {
+    const qb = m.getRepository(TokenStatusListEntity).createQueryBuilder('l').where('l.issuerInstitutionId = :id', { id: issuer.id }).orderBy('l.id', 'ASC')
+    if (this.deps.db.isPostgres) qb.setLock('pessimistic_write')
+    for (const row of await qb.getMany()) {
+      const jwt = await this.sign(issuer, row.id, StatusList.decompressStatusList(row.lst, 1))
+      await m.getRepository(TokenStatusListEntity).update({ id: row.id }, { jwt, version: row.version + 1, updatedAt: new Date().toISOString() })
+    }
+  }
+
   /** Whether the credential has an entry here (an SD-JWT VC), and its state. */
   async stateOf(m: EntityManager, credentialId: string): Promise<'active' | 'revoked' | undefined> {
     return (await m.getRepository(TokenStatusEntryEntity).findOneBy({ credentialId }))?.state
