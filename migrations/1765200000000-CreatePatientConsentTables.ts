@@ -60,12 +60,13 @@ export class CreatePatientConsentTables1765200000000 implements MigrationInterfa
         columns: [
           { name: 'listId', type: 'varchar', length: '36', isPrimary: true },
           { name: 'idx', type: 'integer', isPrimary: true },
+          { name: 'issuerInstitutionId', type: 'varchar', length: '36' },
           { name: 'credentialId', type: 'varchar', length: '300' },
           { name: 'state', type: 'varchar', length: '16' },
         ],
       }),
     )
-    await q.createIndex('medcred_token_status_entry', new TableIndex({ name: 'IDX_token_status_entry_credential', columnNames: ['credentialId'] }))
+    await q.createIndex('medcred_token_status_entry', new TableIndex({ name: 'IDX_token_status_entry_credential', columnNames: ['issuerInstitutionId', 'credentialId'], isUnique: true }))
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -74,8 +74,13 @@ export interface ChainConfig {
 export interface LimitsConfig {
   /** Largest accepted request body, in bytes. */
   bodyBytes: number
-  /** Requests per client per minute (keyed by API key, else by address). */
+  /** Requests per client per minute: per authenticated institution (or the admin), else per address. */
   ratePerMinute: number
+  /**
+   * Failed authentications per client address per minute; past it, that address gets 429 for any token
+   * until the minute ends (keys are never checked meanwhile, so guessing stops; the lockout ends by itself).
+   */
+  authFailuresPerMinute: number
 }
 
 const intFrom = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -100,6 +105,7 @@ const EnvSchema = z
     TX_TIMEOUT_MS: intFrom(30_000, 100),
     BODY_LIMIT_BYTES: intFrom(256 * 1024, 1024),
     RATE_LIMIT_PER_MINUTE: intFrom(600, 1),
+    AUTH_FAILURES_PER_MINUTE: intFrom(10, 1),
     CLOCK_SKEW_SECONDS: intFrom(60, 0, 300),
     AUDIT_ANCHOR_EVERY: intFrom(100, 1, 10_000),
     AUDIT_ANCHOR_SECONDS: intFrom(60, 1, 86_400),
@@ -157,7 +163,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       operatorPrivateKey: e.ETHR_OPERATOR_KEY,
       txTimeoutMs: e.TX_TIMEOUT_MS,
     },
-    limits: { bodyBytes: e.BODY_LIMIT_BYTES, ratePerMinute: e.RATE_LIMIT_PER_MINUTE },
+    limits: { bodyBytes: e.BODY_LIMIT_BYTES, ratePerMinute: e.RATE_LIMIT_PER_MINUTE, authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE },
     clockSkewSeconds: e.CLOCK_SKEW_SECONDS,
     audit: { anchorEvery: e.AUDIT_ANCHOR_EVERY, anchorSeconds: e.AUDIT_ANCHOR_SECONDS },
     challengeTtlSeconds: e.CHALLENGE_TTL_SECONDS,

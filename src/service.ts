@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net'
 import type { DataSource } from 'typeorm'
 import { createAgent, type MedcredAgent } from './agent/agent.js'
 import { createApp } from './api/app.js'
+import { RateLimits, rateCounterFor } from './api/rate-limit.js'
+import { answerClientErrorsAsProblems } from './api/client-error.js'
 import type { Logger } from './api/problem.js'
 import type { HealthReport } from './api/routes/health.js'
 import { connectChain, type Chain } from './chain/chain.js'
@@ -114,6 +116,7 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
 
     const app = createApp({
       limits: config.limits,
+      rateLimits: new RateLimits(config.limits, rateCounterFor(db, log)),
       adminToken: secrets.adminToken,
       institutions,
       issuance,
@@ -202,6 +205,7 @@ function resumeKeyRotations(keyRotation: KeyRotationService, audit: AuditLog, lo
 async function listen(handler: Parameters<typeof import('node:http').createServer>[1], port: number): Promise<Server> {
   const { createServer } = await import('node:http')
   const server = createServer(handler)
+  answerClientErrorsAsProblems(server)
   server.keepAliveTimeout = 5000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

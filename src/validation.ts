@@ -31,21 +31,35 @@ export function parseOrThrow<S extends z.ZodType>(
 export const MAX_BODY_DEPTH = 32
 
 /**
- * Checks what no schema can say cheaply, walking the body without recursion (a deeply nested body must
- * not overflow the stack): a NUL character anywhere (PostgreSQL refuses it), or nesting past MAX_BODY_DEPTH.
- * Returns what is wrong, or undefined.
+ * The one rule for text that comes from outside, wherever it enters (an HTTP body, a decoded JWT):
+ * every string and key must be well-formed Unicode without NUL. A lone surrogate (`"\ud800"`) cannot be
+ * stored as UTF-8 (SQLite and PostgreSQL give back U+FFFD), so anything hashed over it stops matching
+ * what was stored; PostgreSQL refuses NUL outright.
  */
-export function bodyProblem(value: unknown): string | undefined {
-  const stack: [unknown, number][] = [[value, 0]]
+export function textProblem(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'contains a NUL character (\\u0000)'
+  if (!s.isWellFormed()) return 'is not well-formed Unicode (it holds a lone surrogate)'
+  return undefined
+}
+
+/**
+ * Checks what no schema can say cheaply, walking the value without recursion (a deeply nested body must
+ * not overflow the stack): text that breaks `textProblem` anywhere, in a value or a key, or nesting past
+ * MAX_BODY_DEPTH. Returns what is wrong, naming where, or undefined.
+ */
+export function bodyProblem(value: unknown, what = 'the body'): string | undefined {
+  const stack: [unknown, number, string][] = [[value, 0, '']]
   while (stack.length) {
-    const [v, depth] = stack.pop()!
+    const [v, depth, at] = stack.pop()!
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return 'the body contains a NUL character (\\u0000)'
+      const problem = textProblem(v)
+      if (problem) return `${what}${at ? ` at ${at}` : ''} ${problem}`
     } else if (v && typeof v === 'object') {
-      if (depth >= MAX_BODY_DEPTH) return `the body nests deeper than ${MAX_BODY_DEPTH} levels`
+      if (depth >= MAX_BODY_DEPTH) return `${what} nests deeper than ${MAX_BODY_DEPTH} levels`
       for (const [k, child] of Object.entries(v)) {
-        if (k.includes('\u0000')) return 'the body contains a NUL character (\\u0000)'
-        stack.push([child, depth + 1])
+        const problem = textProblem(k)
+        if (problem) return `${what} has a key that ${problem}`
+        stack.push([child, depth + 1, at ? `${at}.${k}` : k])
       }
     }
   }

@@ -80,9 +80,10 @@ describe('verify once, accept everywhere', () => {
     expect(accepted.status).toBe(201)
     expect(accepted.body).toMatchObject({ accepted: true, reliedOnReceipt: true, reliedOn: { verifier: hospitalA.did } })
     const bChecks = accepted.body.checks.map((c: any) => c.check)
-    expect(bChecks).toEqual(['receiptSignerDid', 'receiptProof', 'receiptFormat', 'receiptVerifier', 'receiptSubject', 'receiptAge', 'dates', 'trustedIssuer', 'status'])
-    expect(bChecks).not.toContain('proof')
-    expect(accepted.body.note).toMatch(/not re-verified/)
+    // The receipt stands for the primary-source work; the credential's own signature is still checked.
+    expect(bChecks).toEqual(['integrity', 'receiptIntegrity', 'receiptSignerDid', 'receiptProof', 'receiptFormat', 'receiptVerifier', 'receiptSubject', 'receiptAge', 'issuerDid', 'proof', 'dates', 'trustedIssuer', 'status'])
+    expect(bChecks).not.toContain('schema')
+    expect(accepted.body.note).toMatch(/primary-source verification was relied on/)
 
     // B's webhook fails at first: the delivery stays pending across a restart.
     listenerB.answer(500, 500)
@@ -135,7 +136,8 @@ describe('verify once, accept everywhere', () => {
     expect(res.body).toMatchObject({ accepted: true, reliedOn: { verifier: hospitalA.did } })
     const names = res.body.checks.map((c: any) => c.check)
     expect(names).toEqual(expect.arrayContaining(['challenge', 'domain', 'holderBinding', 'credentials[0].receiptSubject', 'credentials[0].status', 'credentials[1].receiptProof']))
-    expect(names).not.toContain('credentials[0].proof')
+    expect(names).toContain('credentials[0].proof')
+    expect(names).not.toContain('credentials[0].schema')
     // Someone else holding both documents cannot present them.
     const thief = await HolderWallet.create()
     const stolen = await present(thief)

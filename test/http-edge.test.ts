@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestService, type TestService } from './helpers/service.js'
 
@@ -49,5 +50,33 @@ describe('the HTTP edge: health, unknown routes, limits', () => {
     expect(limited!.type).toBe('application/problem+json')
     expect(limited!.body.type).toBe('https://medcred.dev/problems/rate-limited')
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
+  /** Sends raw bytes and reads the whole answer: Node's parser refuses these before Koa sees them. */
+  const raw = (bytes: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(svc.port, '127.0.0.1', () => socket.write(bytes))
+      let answer = ''
+      socket.on('data', (d) => (answer += d))
+      socket.on('end', () => resolve(answer))
+      socket.on('error', reject)
+    })
+  const parse = (answer: string) => {
+    const [head, body] = answer.split('\r\n\r\n')
+    return { statusLine: head.split('\r\n')[0], head: head.toLowerCase(), body: JSON.parse(body) }
+  }
+
+  it('answers a request line over the header limit with a 431 problem and the security headers', async () => {
+    const res = parse(await raw(`GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`))
+    expect(res.statusLine).toBe('HTTP/1.1 431 Request Header Fields Too Large')
+    expect(res.head).toContain('content-type: application/problem+json')
+    expect(res.head).toContain('x-content-type-options: nosniff')
+    expect(res.body).toMatchObject({ type: 'https://medcred.dev/problems/headers-too-large', status: 431, title: expect.any(String), detail: expect.any(String) })
+  })
+
+  it('answers a request Node cannot parse with a 400 problem', async () => {
+    const res = parse(await raw('NOT HTTP AT ALL\r\n\r\n'))
+    expect(res.statusLine).toMatch(/^HTTP\/1\.1 400/)
+    expect(res.body).toMatchObject({ type: 'https://medcred.dev/problems/malformed-request', status: 400 })
   })
 })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from 'typeorm'
-import { decodeJWT } from 'did-jwt'
+import { decodeJwt } from '../credentials/jwt.js'
 import { normalizeCredential } from 'did-jwt-vc'
 import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
@@ -11,6 +11,7 @@ import { checkStatus } from '../status/status-check.js'
 import type { TrustRegistry } from '../trust/service.js'
 import { fail, pass, verdict, type Check, type Verdict } from '../verification/checks.js'
 import { checkDates } from '../verification/dates.js'
+import { integrityChecks } from '../verification/integrity.js'
 import { verifyJwtProof } from '../verification/jwt-proof.js'
 import type { VerifyContext } from '../verification/verify-credential.js'
 import { verifyPresentation } from '../verification/verify-presentation.js'
@@ -25,7 +26,7 @@ export interface AcceptanceOutcome extends Verdict {
 /** The VC-JWT strings a presentation JWT carries (undecodable ones are left to the presentation check). */
 function embeddedJwts(vpJwt: string): string[] {
   try {
-    const vp = decodeJWT(vpJwt).payload.vp as { verifiableCredential?: unknown } | undefined
+    const vp = decodeJwt(vpJwt).payload.vp as { verifiableCredential?: unknown } | undefined
     return asArray(vp?.verifiableCredential)
       .map((c) => (typeof c === 'string' ? c : (c as { proof?: { jwt?: unknown } })?.proof?.jwt))
       .filter((j): j is string => typeof j === 'string')
@@ -39,8 +40,9 @@ function embeddedJwts(vpJwt: string): string[] {
  * Accept once: relies on another institution's acceptance receipt instead of re-verifying a credential.
  * Checked: the receipt's signature and signer (a verifier the consortium trusts), that it names this very
  * credential (by the digest of its signed payload), that it is younger than this institution's window;
- * then only the live checks nobody can do in advance: status, expiry, the issuer still trusted.
- * The credential's own signature and its issuer's DID are not checked again.
+ * then the credential's own signature against its issuer's DID (cheap, and what makes the receipt about
+ * a real credential), and the live checks nobody can do in advance: status, expiry, the issuer still
+ * trusted. The primary-source work (schema, trust at onboarding, holder binding) is what is relied on.
  */
 export class AcceptanceService {
   /**
@@ -64,7 +66,12 @@ export class AcceptanceService {
     institution: InstitutionRow,
     input: { credential: SignedInput; receipt: SignedInput },
   ): Promise<AcceptanceOutcome> {
-    const outcome = await this.evaluate(institution, jwtOf(input.credential), jwtOf(input.receipt))
+    // JSON forms must be what their JWTs sign: only the JWTs are checked below.
+    const forms = [...integrityChecks(input.credential, 'credential'), ...integrityChecks(input.receipt, 'credential', 'receiptIntegrity')]
+    const evaluated = await this.evaluate(institution, jwtOf(input.credential), jwtOf(input.receipt))
+    const outcome: AcceptanceOutcome & { reliance?: RelianceRow } = forms.every((c) => c.ok)
+      ? { ...evaluated, checks: [...forms, ...evaluated.checks] }
+      : verdict([...forms, ...evaluated.checks])
     await this.deps.db.transaction(async (m) => {
       if (outcome.acceptanceId && outcome.reliance) await m.getRepository(RelianceEntity).insert(outcome.reliance)
       await this.deps.audit?.(m, outcome, institution)
@@ -173,7 +180,7 @@ export class AcceptanceService {
     let digest: string
     let signedAs: unknown
     try {
-      signedAs = decodeJWT(credentialJwt).payload.iss
+      signedAs = decodeJwt(credentialJwt).payload.iss
       credential = normalizeCredential(credentialJwt) as unknown as Record<string, any>
       digest = credentialDigest(credentialJwt)
     } catch {
@@ -204,8 +211,17 @@ export class AcceptanceService {
     )
     if (!sameCredential) return { checks, receipt }
 
+    // The credential's own signature, always: a receipt saves the primary-source work, not the signature
+    // check, and without it a receipt could vouch for a JWT nobody signed.
+    const proof = await verifyJwtProof(credentialJwt, {
+      resolver: ctx.resolver,
+      proofPurpose: 'assertionMethod',
+      names: { proof: 'proof', did: 'issuerDid' },
+      fallback: ctx.supersededKeys,
+    })
+    checks.push(...proof.checks)
     // The live checks that cannot be delegated to the earlier verifier.
-    const payload = decodeJWT(credentialJwt).payload
+    const payload = decodeJwt(credentialJwt).payload
     checks.push(checkDates(payload, [credential, payload.vc], { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
     if (ctx.trustedIssuer) checks.push(await ctx.trustedIssuer(credential, issuer))
     if (ctx.status) checks.push(await checkStatus(credential, issuer, ctx.status))

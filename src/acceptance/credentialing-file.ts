@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js'
 import { normalizeCredential } from 'did-jwt-vc'
 import { credentialDigest } from '../credentials/digest.js'
 import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
+import { integrityChecks } from '../verification/integrity.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { DEFAULT_RECEIPT_WINDOW_DAYS } from '../institutions/service.js'
 import type { CredentialVerdict } from '../verification/verify-credential.js'
@@ -60,6 +61,7 @@ export class CredentialingFileService {
     // A credential that arrives with a valid receipt from a trusted verifier is settled on it (live checks only).
     const settle = async (jwt: string): Promise<CredentialVerdict | undefined> => {
       for (const receipt of request.receipts ?? []) {
+        if (!integrityChecks(receipt, 'credential').every((c) => c.ok)) continue
         const accepted = await this.deps.acceptances.evaluate(institution, jwt, jwtOf(receipt))
         if (accepted.verified && accepted.reliedOn) {
           return { verified: true, checks: accepted.checks, credential: normalizeCredential(jwt) as never, jwt, digest: credentialDigest(jwt), reliedOn: accepted.reliedOn }

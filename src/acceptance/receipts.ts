@@ -1,10 +1,11 @@
-import { decodeJWT } from 'did-jwt'
+import { decodeJwt } from '../credentials/jwt.js'
 import { normalizeCredential } from 'did-jwt-vc'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { asArray } from '../credentials/w3c.js'
+import { RESERVED_CREDENTIAL_TYPES } from '../credentials/reserved-types.js'
 import type { VerificationPurpose } from './acceptance.entities.js'
 
-export const RECEIPT_TYPE = 'AcceptanceReceiptCredential'
+export const RECEIPT_TYPE = RESERVED_CREDENTIAL_TYPES.receipt
 /** Names the checks a receipt attests; bump it when what "verified" means changes. */
 export const RECEIPT_POLICY = 'medcred-primary-source-verification/1'
 
@@ -63,7 +64,7 @@ export interface ParsedReceipt {
  */
 export function parseReceipt(jwt: string): ParsedReceipt | undefined {
   try {
-    const iss = decodeJWT(jwt).payload.iss
+    const iss = decodeJwt(jwt).payload.iss
     const vc = normalizeCredential(jwt) as unknown as Record<string, any>
     if (!asArray(vc.type).includes(RECEIPT_TYPE)) return undefined
     const claimed = typeof vc.issuer === 'string' ? vc.issuer : vc.issuer?.id

@@ -19,7 +19,7 @@ import type { VerifyContext } from '../verification/verify-credential.js'
 import { authenticate } from './auth.js'
 import { jsonBody } from './body.js'
 import { problems, type Logger } from './problem.js'
-import { rateLimit } from './rate-limit.js'
+import { rateLimit, type RateLimits } from './rate-limit.js'
 import { auditRoutes } from './routes/audit.js'
 import { credentialRoutes } from './routes/credentials.js'
 import { healthRoutes, type HealthReport } from './routes/health.js'
@@ -37,6 +37,7 @@ import { consentRoutes } from './routes/consents.js'
 /** Everything the HTTP layer calls; built by the composition root (src/service.ts), in tests too. */
 export interface AppDeps {
   limits: LimitsConfig
+  rateLimits: RateLimits
   adminToken: string
   institutions: InstitutionService
   issuance: IssuanceService
@@ -74,8 +75,8 @@ export function createApp(deps: AppDeps): Koa {
     await next()
   })
   app.use(problems(deps.log))
-  app.use(rateLimit(deps.limits.ratePerMinute))
   app.use(authenticate(deps))
+  app.use(rateLimit(deps.rateLimits))
   app.use(jsonBody(deps.limits.bodyBytes))
 
   for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes]) {

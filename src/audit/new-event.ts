@@ -54,8 +54,16 @@ export function checkNewEvent(event: NewAuditEvent): NewAuditEvent {
   return parsed.data as NewAuditEvent
 }
 
-/** The hashed form of a new event, given its place in the sequence and its time. */
+/**
+ * The hashed form of a new event, given its place in the sequence and its time. The hash is over exactly
+ * the text that is stored: a lone surrogate, which UTF-8 storage turns into U+FFFD, is turned into it here
+ * first (the HTTP boundary refuses such text; this keeps a trail that verifies even if a caller slips).
+ */
 export function toAuditEvent(event: NewAuditEvent, seq: number, time: string): AuditEvent {
+  return asStored(unstoredAuditEvent(event, seq, time))
+}
+
+function unstoredAuditEvent(event: NewAuditEvent, seq: number, time: string): AuditEvent {
   const detail = event.detail && Object.keys(event.detail).length > 0 ? event.detail : null
   return {
     seq,
@@ -69,6 +77,16 @@ export function toAuditEvent(event: NewAuditEvent, seq: number, time: string): A
     requestId: event.requestId ?? null,
     detail,
   }
+}
+
+/** `value` as UTF-8 storage gives it back: every string well-formed. */
+function asStored<T>(value: T): T {
+  if (typeof value === 'string') return value.toWellFormed() as T
+  if (Array.isArray(value)) return value.map(asStored) as T
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.toWellFormed(), asStored(v)])) as T
+  }
+  return value
 }
 
 export function toRow(event: AuditEvent, prevHash: string, hash: string): AuditEventRow {

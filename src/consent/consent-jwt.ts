@@ -2,11 +2,12 @@ import { normalizeCredential } from 'did-jwt-vc'
 import { z } from 'zod'
 import type { DidResolver } from '../did/resolver.js'
 import { DID } from '../credentials/identifiers.js'
+import { RESERVED_CREDENTIAL_TYPES } from '../credentials/reserved-types.js'
 import { asArray } from '../credentials/w3c.js'
 import { verifyJwtProof } from '../verification/jwt-proof.js'
 import { PATIENT_PURPOSES, type PatientPurpose } from './consent.entities.js'
 
-export const CONSENT_TYPE = 'PatientConsentCredential'
+export const CONSENT_TYPE = RESERVED_CREDENTIAL_TYPES.consent
 
 /** The terms a patient signed. */
 export interface ConsentTermsSigned {

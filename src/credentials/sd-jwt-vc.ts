@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { bodyProblem } from '../validation.js'
 
 /**
  * SD-JWT VC (RFC 9901 and draft-ietf-oauth-sd-jwt-vc): the compact form
@@ -99,6 +100,9 @@ export function processDisclosures(payload: Record<string, unknown>, disclosures
     if (!Array.isArray(decoded) || (decoded.length !== 3 && decoded.length !== 2) || typeof decoded[0] !== 'string') {
       return { ok: false, detail: `disclosure ${i} is not [salt, name, value] or [salt, value]` }
     }
+    // The boundary's text rule holds inside disclosures too (they are outside text, decoded here).
+    const text = bodyProblem(decoded, `disclosure ${i}`)
+    if (text) return { ok: false, detail: text }
     const digest = sdDigest(d)
     if (byDigest.has(digest)) return { ok: false, detail: `disclosure ${i} is given twice` }
     byDigest.set(digest, decoded)

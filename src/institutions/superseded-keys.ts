@@ -1,8 +1,8 @@
-import { verifyJWT } from 'did-jwt'
 import type { Database } from '../db/database.js'
 import type { DidResolver } from '../did/resolver.js'
 import { credentialDigest } from '../credentials/digest.js'
 import { IssuedCredentialEntity } from '../issuance/issued-credential.entity.js'
+import { verifyJwtSignature } from '../verification/jwt-signature.js'
 import { KeyRotationEntity } from './key-rotation.entity.js'
 
 /**
@@ -29,11 +29,7 @@ export function supersededKeyCheck(deps: { db: Database; resolver: DidResolver }
       const before = await deps.resolver.resolveAt(issuer, rotation.blockNumber! - 1)
       if (!before.ok) return undefined
       try {
-        const { signer } = await verifyJWT(jwt, {
-          resolver: { resolve: async () => before.result },
-          proofPurpose: 'assertionMethod',
-          policies: { nbf: false, iat: false, exp: false, aud: false },
-        })
+        const signer = await verifyJwtSignature(jwt, before.result, 'assertionMethod')
         if (rotation.reason !== 'superseded') return undefined
         return `signed by ${signer.id} as of block ${rotation.blockNumber! - 1}, a key superseded at block ${rotation.blockNumber}; this credential was recorded before that rotation`
       } catch {

@@ -2,7 +2,7 @@ import { EntitySchema } from 'typeorm'
 
 /** A credential medcred signed for an issuer institution. */
 export interface IssuedCredentialRow {
-  /** The credential's `id` (`urn:uuid:…` unless the issuer chose one). */
+  /** The credential's `id` (`urn:uuid:…` unless the issuer chose one): unique per issuer, not globally. */
   id: string
   issuerInstitutionId: string
   issuerDid: string
@@ -21,8 +21,8 @@ export const IssuedCredentialEntity = new EntitySchema<IssuedCredentialRow>({
   name: 'IssuedCredential',
   tableName: 'medcred_issued_credential',
   columns: {
+    issuerInstitutionId: { type: 'varchar', length: 36, primary: true },
     id: { type: 'varchar', length: 300, primary: true },
-    issuerInstitutionId: { type: 'varchar', length: 36 },
     issuerDid: { type: 'varchar', length: 200 },
     subjectDid: { type: 'varchar', length: 300, nullable: true },
     type: { type: 'varchar', length: 100 },

@@ -5,6 +5,7 @@ import type { MedcredAgent } from '../agent/agent.js'
 import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
 import { knownTypesOf } from '../credentials/subject-schemas.js'
+import { reservedTypesOf } from '../credentials/reserved-types.js'
 import {
   VC_V1_CONTEXT,
   VC_V2_CONTEXT,
@@ -118,8 +119,8 @@ export class IssuanceService {
       if (again) return again
       // The key as it is now (a rotation may have switched it since authentication), held until commit.
       const signer = await currentSigner(m, this.deps.db, issuer.id)
-      if (await m.getRepository(IssuedCredentialEntity).existsBy({ id })) {
-        throw new AppError('conflict', `a credential with id ${id} was already issued`)
+      if (await m.getRepository(IssuedCredentialEntity).existsBy({ issuerInstitutionId: issuer.id, id })) {
+        throw new AppError('conflict', `this institution already issued a credential with id ${id}`)
       }
       const secured = await secure(m, signer, credential, { type, purposes })
       const row: IssuedCredentialRow = {
@@ -163,6 +164,12 @@ export class IssuanceService {
     if (expiration && Date.parse(expiration) <= Date.parse(issuanceDate)) {
       throw new AppError('invalid-credential', 'credential.expirationDate: must be after issuanceDate', {
         errors: [{ field: 'credential.expirationDate', message: 'must be after issuanceDate' }],
+      })
+    }
+    const reserved = reservedTypesOf(types)
+    if (reserved.length) {
+      throw new AppError('reserved-credential-type', `credential.type: ${reserved[0]} is signed only by medcred's own flow (receipts after a verification, status lists by the status service, consents by the patient), never through issuance`, {
+        errors: [{ field: 'credential.type', message: `${reserved[0]} is a reserved type` }],
       })
     }
     const named = knownTypesOf(types)

@@ -1,20 +1,21 @@
 import { normalizeCredential } from 'did-jwt-vc'
 import type { DidResolver } from '../did/resolver.js'
 import { asArray } from '../credentials/w3c.js'
+import { RESERVED_CREDENTIAL_TYPES } from '../credentials/reserved-types.js'
 import { checkDates } from '../verification/dates.js'
 import { verifyJwtProof } from '../verification/jwt-proof.js'
 import { Bitstring } from './bitstring.js'
 
 export const STATUS_LIST_CONTEXT = 'https://w3id.org/vc/status-list/2021/v1'
 export const STATUS_ENTRY_TYPES = ['StatusList2021Entry', 'BitstringStatusListEntry'] as const
-const LIST_CREDENTIAL_TYPES = ['StatusList2021Credential', 'BitstringStatusListCredential']
+const LIST_CREDENTIAL_TYPES: string[] = [RESERVED_CREDENTIAL_TYPES.statusList2021, RESERVED_CREDENTIAL_TYPES.bitstringStatusList]
 
 /** The unsigned StatusList2021 credential for a list (signed by its issuer's current key). */
 export function statusListCredential(url: string, purpose: string, bits: Bitstring): Record<string, unknown> {
   return {
     '@context': ['https://www.w3.org/2018/credentials/v1', STATUS_LIST_CONTEXT],
     id: url,
-    type: ['VerifiableCredential', 'StatusList2021Credential'],
+    type: ['VerifiableCredential', RESERVED_CREDENTIAL_TYPES.statusList2021],
     issuanceDate: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     credentialSubject: { id: `${url}#list`, type: 'StatusList2021', statusPurpose: purpose, encodedList: bits.encode() },
   }

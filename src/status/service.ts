@@ -99,7 +99,7 @@ export class StatusService {
       const list = (await this.openList(m, issuer.id, purpose)) ?? (await this.createList(m, issuer, purpose))
       const index = permutedIndex(list.allocated, STATUS_LIST_BITS, Buffer.from(list.permutationKey, 'hex'))
       await m.getRepository(StatusListEntity).update({ id: list.id }, { allocated: list.allocated + 1 })
-      await m.getRepository(StatusEntryEntity).insert({ listId: list.id, index, credentialId, purpose, state: 'active' })
+      await m.getRepository(StatusEntryEntity).insert({ listId: list.id, index, issuerInstitutionId: issuer.id, credentialId, purpose, state: 'active' })
       const url = this.listUrl(list.id)
       entries.push({ id: `${url}#${index}`, type: 'StatusList2021Entry', statusPurpose: purpose, statusListIndex: String(index), statusListCredential: url })
     }
@@ -177,22 +177,18 @@ export class StatusService {
     audit?: (m: EntityManager, result: StatusChangeResult) => Promise<unknown>,
   ): Promise<StatusChangeResult> {
     return this.deps.db.transaction(async (m) => {
-      const credential = await m.getRepository(IssuedCredentialEntity).findOneBy({ id: credentialId })
-      if (!credential) throw new AppError('not-found', `no credential ${credentialId} was issued here`)
-      if (credential.issuerInstitutionId !== issuer.id) {
-        throw new AppError('forbidden', 'only the issuer of a credential may change its status')
-      }
+      const credential = await this.ownCredential(m, issuer, credentialId)
       // Read (and on PostgreSQL share-locked) only when a list must be re-signed, before any list is locked.
       let current: Promise<InstitutionRow> | undefined
       const signer: Signer = () => (current ??= currentSigner(m, this.deps.db, issuer.id))
-      const entries = await m.getRepository(StatusEntryEntity).findBy({ credentialId })
+      const entries = await m.getRepository(StatusEntryEntity).findBy({ issuerInstitutionId: issuer.id, credentialId })
       const byPurpose = new Map(entries.map((e) => [e.purpose, e]))
       let changed = false
       const details: string[] = []
       for (const request of requests) {
         if (request.type === TOKEN_STATUS_TYPE) {
-          const outcome = await this.applyToken(m, signer, credentialId, request.status, reason)
-          byPurpose.set('revocation', { ...tokenEntry(credentialId), state: outcome.state })
+          const outcome = await this.applyToken(m, signer, issuer, credentialId, request.status, reason)
+          byPurpose.set('revocation', { ...tokenEntry(issuer.id, credentialId), state: outcome.state })
           changed ||= outcome.changed
           details.push(outcome.detail)
           continue
@@ -212,9 +208,9 @@ export class StatusService {
   }
 
   /** A Token Status List entry (SD-JWT VC): revocation only, and final. */
-  private async applyToken(m: EntityManager, signer: Signer, credentialId: string, status: CredentialState, reason: StatusReason) {
+  private async applyToken(m: EntityManager, signer: Signer, issuer: InstitutionRow, credentialId: string, status: CredentialState, reason: StatusReason) {
     const lists = this.deps.tokenLists
-    const state = lists ? await lists.stateOf(m, credentialId) : undefined
+    const state = lists ? await lists.stateOf(m, issuer.id, credentialId) : undefined
     if (!lists || !state) throw new AppError('invalid-request', `credentialStatus type ${TOKEN_STATUS_TYPE} is not this credential's (it has no Token Status List entry)`)
     if (state === 'revoked' && status !== 'revoked') throw new AppError('conflict', 'the credential is revoked, and revocation is final; issue a new credential instead')
     if (status === 'suspended') throw new AppError('conflict', 'this credential type cannot be suspended (its Token Status List entry is for revocation)')
@@ -291,18 +287,26 @@ export class StatusService {
   /** A credential's current status and its history; only its issuer may read it. */
   async statusOf(issuer: InstitutionRow, credentialId: string) {
     const m = this.deps.db.manager
-    const credential = await m.getRepository(IssuedCredentialEntity).findOneBy({ id: credentialId })
-    if (!credential) throw new AppError('not-found', `no credential ${credentialId} was issued here`)
-    if (credential.issuerInstitutionId !== issuer.id) throw new AppError('forbidden', 'only the issuer of a credential may read its status here')
-    const entries = await m.getRepository(StatusEntryEntity).findBy({ credentialId })
-    const history = await m.getRepository(StatusChangeEntity).find({ where: { credentialId }, order: { at: 'ASC' } })
-    const token = await this.deps.tokenLists?.stateOf(m, credentialId)
+    await this.ownCredential(m, issuer, credentialId)
+    const entries = await m.getRepository(StatusEntryEntity).findBy({ issuerInstitutionId: issuer.id, credentialId })
+    const history = await m.getRepository(StatusChangeEntity).find({ where: { credentialId, actorInstitutionId: issuer.id }, order: { at: 'ASC' } })
+    const token = await this.deps.tokenLists?.stateOf(m, issuer.id, credentialId)
     return {
       credentialId,
       status: stateOf(token ? [...entries, { state: token }] : entries),
       entries: entries.map((e) => ({ purpose: e.purpose, state: e.state, statusListCredential: this.listUrl(e.listId), statusListIndex: String(e.index) })),
       history: history.map(({ purpose, from, to, actorInstitutionId, reason, at }) => ({ purpose, from, to, by: actorInstitutionId, reason, at })),
     }
+  }
+
+  /**
+   * The credential `issuer` issued under this id. Another issuer's credential is "not found" exactly as an
+   * id nobody used: which ids exist elsewhere is none of the caller's business.
+   */
+  private async ownCredential(m: EntityManager, issuer: InstitutionRow, credentialId: string) {
+    const credential = await m.getRepository(IssuedCredentialEntity).findOneBy({ issuerInstitutionId: issuer.id, id: credentialId })
+    if (!credential) throw new AppError('not-found', `this institution issued no credential ${credentialId}`)
+    return credential
   }
 
   /** The current signed list credential and its version (for ETag). */
@@ -315,7 +319,7 @@ export class StatusService {
 }
 
 /** Stands for a Token Status List entry in the state summary of a change. */
-const tokenEntry = (credentialId: string): StatusEntryRow => ({ listId: '', index: -1, credentialId, purpose: 'revocation', state: 'active' })
+const tokenEntry = (issuerInstitutionId: string, credentialId: string): StatusEntryRow => ({ listId: '', index: -1, issuerInstitutionId, credentialId, purpose: 'revocation', state: 'active' })
 
 /** The issuing institution with its current signing key, read inside the transaction (see currentSigner). */
 type Signer = () => Promise<InstitutionRow>

@@ -26,6 +26,8 @@ export interface StatusListRow {
 export interface StatusEntryRow {
   listId: string
   index: number
+  /** The list's issuer: credential ids are unique per issuer, so an entry is found by (issuer, credential id). */
+  issuerInstitutionId: string
   credentialId: string
   purpose: StatusPurpose
   /** `revocation`: active | revoked; `suspension`: active | suspended. */
@@ -67,6 +69,7 @@ export const StatusEntryEntity = new EntitySchema<StatusEntryRow>({
   columns: {
     listId: { type: 'varchar', length: 36, primary: true },
     index: { type: 'integer', primary: true },
+    issuerInstitutionId: { type: 'varchar', length: 36 },
     credentialId: { type: 'varchar', length: 300 },
     purpose: { type: 'varchar', length: 16 },
     state: { type: 'varchar', length: 16 },

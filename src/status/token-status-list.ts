@@ -52,7 +52,7 @@ export class TokenStatusLists {
     const list = (await qb.getOne()) ?? (await this.createList(m, issuer))
     const idx = permutedIndex(list.allocated, LIST_BITS, Buffer.from(list.permutationKey, 'hex'))
     await m.getRepository(TokenStatusListEntity).update({ id: list.id }, { allocated: list.allocated + 1 })
-    await m.getRepository(TokenStatusEntryEntity).insert({ listId: list.id, idx, credentialId, state: 'active' })
+    await m.getRepository(TokenStatusEntryEntity).insert({ listId: list.id, idx, issuerInstitutionId: issuer.id, credentialId, state: 'active' })
     return { status_list: { idx, uri: this.listUrl(list.id) } }
   }
 
@@ -89,7 +89,7 @@ export class TokenStatusLists {
    * Undefined when the credential has no Token Status List entry.
    */
   async revoke(m: EntityManager, issuer: InstitutionRow, credentialId: string, reason: string): Promise<{ changed: boolean; detail: string } | undefined> {
-    const entry = await m.getRepository(TokenStatusEntryEntity).findOneBy({ credentialId })
+    const entry = await m.getRepository(TokenStatusEntryEntity).findOneBy({ issuerInstitutionId: issuer.id, credentialId })
     if (!entry) return undefined
     if (entry.state === 'revoked') return { changed: false, detail: 'already revoked; nothing changed' }
     const qb = m.getRepository(TokenStatusListEntity).createQueryBuilder('l').where('l.id = :id', { id: entry.listId })
@@ -125,9 +125,9 @@ export class TokenStatusLists {
     }
   }
 
-  /** Whether the credential has an entry here (an SD-JWT VC), and its state. */
-  async stateOf(m: EntityManager, credentialId: string): Promise<'active' | 'revoked' | undefined> {
-    return (await m.getRepository(TokenStatusEntryEntity).findOneBy({ credentialId }))?.state
+  /** Whether the issuer's credential has an entry here (an SD-JWT VC), and its state. */
+  async stateOf(m: EntityManager, issuerInstitutionId: string, credentialId: string): Promise<'active' | 'revoked' | undefined> {
+    return (await m.getRepository(TokenStatusEntryEntity).findOneBy({ issuerInstitutionId, credentialId }))?.state
   }
 
   /** The current Status List Token and its version (for ETag). */

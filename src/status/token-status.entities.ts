@@ -23,6 +23,8 @@ export interface TokenStatusListRow {
 export interface TokenStatusEntryRow {
   listId: string
   idx: number
+  /** Credential ids are unique per issuer, not across issuers. */
+  issuerInstitutionId: string
   credentialId: string
   state: 'active' | 'revoked'
 }
@@ -49,8 +51,9 @@ export const TokenStatusEntryEntity = new EntitySchema<TokenStatusEntryRow>({
   columns: {
     listId: { type: 'varchar', length: 36, primary: true },
     idx: { type: 'integer', primary: true },
+    issuerInstitutionId: { type: 'varchar', length: 36 },
     credentialId: { type: 'varchar', length: 300 },
     state: { type: 'varchar', length: 16 },
   },
-  indices: [{ name: 'IDX_token_status_entry_credential', columns: ['credentialId'] }],
+  indices: [{ name: 'IDX_token_status_entry_credential', columns: ['issuerInstitutionId', 'credentialId'], unique: true }],
 })

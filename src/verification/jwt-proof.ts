@@ -1,7 +1,9 @@
-import { decodeJWT, verifyJWT, type JWTHeader, type JWTPayload } from 'did-jwt'
+import type { JWTHeader, JWTPayload } from 'did-jwt'
+import { MalformedJwtText, decodeJwt } from '../credentials/jwt.js'
 import type { DIDResolutionResult } from 'did-resolver'
 import type { DidResolver } from '../did/resolver.js'
 import { fail, pass, type Check } from './checks.js'
+import { verifyJwtSignature } from './jwt-signature.js'
 
 /** Signature algorithms we accept. `none` and anything unlisted fail before any key is looked at. */
 export const ACCEPTED_ALGS = new Set(['ES256K', 'ES256K-R', 'EdDSA', 'ES256'])
@@ -39,8 +41,9 @@ export async function verifyJwtProof(
   let header: JWTHeader
   let payload: JWTPayload
   try {
-    ;({ header, payload } = decodeJWT(jwt, false))
-  } catch {
+    ;({ header, payload } = decodeJwt(jwt))
+  } catch (e) {
+    if (e instanceof MalformedJwtText) return { checks: [fail(names.proof, `refused: ${e.message}`)] }
     return { checks: [fail(names.proof, 'not a well-formed JWT (three base64url parts with JSON header and payload)')] }
   }
   if (typeof header.alg !== 'string' || !ACCEPTED_ALGS.has(header.alg)) {
@@ -59,11 +62,7 @@ export async function verifyJwtProof(
   }
   const didCheck = pass(names.did, `resolved ${payload.iss}`)
   try {
-    const { signer } = await verifyJWT(jwt, {
-      resolver: { resolve: async () => resolved.result },
-      proofPurpose: opts.proofPurpose,
-      policies: { nbf: false, iat: false, exp: false, aud: false },
-    })
+    const signer = await verifyJwtSignature(jwt, resolved.result, opts.proofPurpose, { header, payload })
     return { header, payload, resolution: resolved.result, checks: [didCheck, pass(names.proof, `signed by ${signer.id}`)] }
   } catch (e) {
     const excused = await opts.fallback?.(jwt, payload.iss)

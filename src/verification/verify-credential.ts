@@ -1,4 +1,3 @@
-import { canonicalJson } from '../credentials/canonical.js'
 import { normalizeCredential } from 'did-jwt-vc'
 import type { DidResolver } from '../did/resolver.js'
 import { credentialDigest } from '../credentials/digest.js'
@@ -7,6 +6,7 @@ import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import { checkStatus, type StatusCheckContext } from '../status/status-check.js'
 import { fail, pass, verdict, type Check, type Verdict } from './checks.js'
 import { checkDates } from './dates.js'
+import { integrityChecks } from './integrity.js'
 import { verifyJwtProof } from './jwt-proof.js'
 
 export interface VerifyContext {
@@ -32,17 +32,14 @@ export interface CredentialVerdict extends Verdict {
   credential?: Record<string, unknown>
   jwt?: string
   digest?: string
+  /** The issuer DID whose key the signature verified against (absent when it did not verify). */
+  signedBy?: string
   /** Set when the credential was settled on another institution's receipt instead of verified in full. */
   reliedOn?: { receipt?: string; verifier: string; verifiedAt: string; purpose?: string }
 }
 
 /** A credential as received: a VC-JWT string or its JSON form carrying `proof.jwt`. */
 export type SignedCredentialInput = SignedInput
-
-const withoutProof = (o: Record<string, unknown>) => {
-  const { proof: _p, ...rest } = o
-  return rest
-}
 
 /**
  * Verifies one credential in full: signature by an assertionMethod key of the issuer's DID (resolved from
@@ -76,17 +73,14 @@ export async function verifyCredential(input: SignedCredentialInput, ctx: Verify
       : fail('format', `the credential names ${String(claimedIssuer)} as issuer but is signed as ${String(proof.payload.iss)}`),
   )
 
-  if (typeof input !== 'string') {
-    const same = canonicalJson(withoutProof(input as Record<string, unknown>)) === canonicalJson(withoutProof(credential))
-    checks.push(same ? pass('integrity') : fail('integrity', 'the credential JSON differs from what its proof.jwt signs'))
-  }
+  checks.push(...integrityChecks(input, 'credential', 'integrity', credential))
 
   checks.push(checkDates(proof.payload, [credential, proof.payload.vc as Record<string, unknown>], { now, skewSeconds: ctx.skewSeconds }))
   checks.push(checkSchema(credential))
   const signed = proof.checks.every((c) => c.ok)
   if (ctx.trustedIssuer && signed) checks.push(await ctx.trustedIssuer(credential, proof.payload.iss as string))
   if (ctx.status && signed) checks.push(await checkStatus(credential, proof.payload.iss as string, ctx.status))
-  return { ...verdict(checks), credential, jwt, digest: credentialDigest(jwt) }
+  return { ...verdict(checks), credential, jwt, digest: credentialDigest(jwt), ...(signed ? { signedBy: proof.payload.iss as string } : {}) }
 }
 
 function checkSchema(credential: Record<string, unknown>): Check {

@@ -1,8 +1,8 @@
-import { canonicalJson } from '../credentials/canonical.js'
 import { normalizePresentation } from 'did-jwt-vc'
 import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import { fail, pass, prefixed, verdict, type Check, type Verdict } from './checks.js'
 import { checkDates } from './dates.js'
+import { integrityChecks } from './integrity.js'
 import { verifyJwtProof } from './jwt-proof.js'
 import { verifyCredential, type CredentialVerdict, type VerifyContext } from './verify-credential.js'
 
@@ -46,11 +46,7 @@ export async function verifyPresentation(
   }
   checks.push(pass('format'))
 
-  if (typeof input !== 'string') {
-    const strip = (o: Record<string, unknown>) => canonicalJson({ ...o, proof: undefined })
-    const same = strip(input as Record<string, unknown>) === strip(presentation)
-    checks.push(same ? pass('integrity') : fail('integrity', 'the presentation JSON differs from what its proof.jwt signs'))
-  }
+  checks.push(...integrityChecks(input, 'presentation', 'integrity', presentation))
 
   checks.push(
     payload.nonce === expected.challenge
@@ -74,9 +70,12 @@ export async function verifyPresentation(
     const signed =
       typeof vc === 'string' || (vc && typeof vc === 'object' && typeof (vc as { proof?: { jwt?: unknown } }).proof?.jwt === 'string')
     const jwt = signed ? jwtOf(vc as SignedInput) : undefined
-    const result: CredentialVerdict = jwt
+    // A JSON credential is what its proof.jwt signs, or nothing, however it is then settled.
+    const integrity = jwt ? integrityChecks(vc as SignedInput, 'credential') : []
+    const settled: CredentialVerdict = jwt
       ? ((await settle?.(jwt)) ?? (await verifyCredential(jwt, ctx)))
       : { verified: false, checks: [fail('format', 'not a signed credential (VC-JWT or JSON with proof.jwt)')] }
+    const result = integrity.length ? { ...settled, ...verdict([...settled.checks, ...integrity]) } : settled
     credentials.push(result)
     checks.push(...prefixed(`credentials[${i}]`, result.checks))
     const subjects = asArray(result.credential?.credentialSubject as { id?: string } | { id?: string }[] | undefined)

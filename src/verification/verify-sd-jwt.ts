@@ -13,6 +13,7 @@ import {
 } from '../credentials/sd-jwt-vc.js'
 import { KNOWN_TYPES } from '../credentials/subject-schemas.js'
 import { checkTokenStatus } from '../status/token-status-check.js'
+import { bodyProblem } from '../validation.js'
 import { fail, pass, verdict, type Check } from './checks.js'
 import { checkDates } from './dates.js'
 import { verifyJwtProof } from './jwt-proof.js'
@@ -139,6 +140,8 @@ async function checkKeyBinding(
   } catch {
     return missing('the KB-JWT is not a JWT with JSON header and payload')
   }
+  const text = bodyProblem(header, 'the KB-JWT header') ?? bodyProblem(payload, 'the KB-JWT payload')
+  if (text) return missing(text)
   if (header.typ !== KB_JWT_TYP) return missing(`the KB-JWT is typ ${JSON.stringify(header.typ)}, not ${KB_JWT_TYP}`)
   const jwk = (claims.cnf as { jwk?: Record<string, unknown> } | undefined)?.jwk
   if (!jwk || typeof jwk !== 'object') return missing('the credential has no cnf.jwk to bind a holder key to')

@@ -54,7 +54,7 @@ export function acceptanceRoutes(deps: AppDeps): Router {
       reliedOnReceipt: true,
       reliedOn: outcome.reliedOn,
       checks: outcome.checks,
-      note: `accepted on the receipt of ${outcome.reliedOn!.verifier}; the credential was not re-verified, only its status, expiry and issuer trust were checked live`,
+      note: `accepted on the receipt of ${outcome.reliedOn!.verifier}; its primary-source verification was relied on; its signature, status, expiry and issuer trust were checked live`,
     })
   })
 

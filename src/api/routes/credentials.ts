@@ -44,7 +44,7 @@ export function credentialRoutes(deps: AppDeps): Router {
   router.post('/credentials/verify', async (ctx) => {
     const { verifiableCredential } = parseOrThrow(VerifyCredentialRequest, ctx.state.body)
     const result = await verifyCredential(verifiableCredential as SignedCredentialInput, deps.verifyContext)
-    await recordVerification(ctx, deps, 'credential.verified', result.verified, failures(result.checks), result.credential?.id)
+    await recordVerification(ctx, deps, 'credential.verified', result.verified, failures(result.checks), { id: result.credential?.id, signedBy: result.signedBy })
     sendVerdict(ctx, result, 'credential', failures(result.checks))
   })
 

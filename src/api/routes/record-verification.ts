@@ -13,11 +13,15 @@ export async function recordVerification(
   action: 'credential.verified' | 'presentation.verified',
   verified: boolean,
   errors: { check: string }[],
-  credentialId?: unknown,
+  credential?: { id?: unknown; signedBy?: string },
   holder?: unknown,
 ): Promise<void> {
-  const id = typeof credentialId === 'string' ? credentialId.slice(0, 300) : undefined
-  const issued = id ? await deps.audit.db.manager.getRepository(IssuedCredentialEntity).findOne({ where: { id }, select: { issuerInstitutionId: true } }) : null
+  const id = typeof credential?.id === 'string' ? credential.id.slice(0, 300) : undefined
+  // Ids are unique per issuer: only a signature that verified says whose credential this is.
+  const issued =
+    id && credential?.signedBy
+      ? await deps.audit.db.manager.getRepository(IssuedCredentialEntity).findOne({ where: { id, issuerDid: credential.signedBy }, select: { issuerInstitutionId: true } })
+      : null
   await deps.audit.record({
     ...auditContext(ctx),
     action,

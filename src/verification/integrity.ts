@@ -1,0 +1,76 @@
+import { normalizeCredential, normalizePresentation } from 'did-jwt-vc'
+import { canonicalJson } from '../credentials/canonical.js'
+import { decodeJwt } from '../credentials/jwt.js'
+import type { SignedInput } from '../credentials/w3c.js'
+import { fail, pass, type Check } from './checks.js'
+
+/** The proof type Veramo and did-jwt-vc write on the JSON form of a VC-JWT or VP-JWT. */
+export const JWT_PROOF_TYPE = 'JwtProof2020'
+
+export type SignedKind = 'credential' | 'presentation'
+
+const PURPOSE: Record<SignedKind, string> = { credential: 'assertionMethod', presentation: 'authentication' }
+
+/**
+ * The one integrity check for the JSON form of anything signed as a JWT, at the top level or embedded in
+ * a presentation or an acceptance: the JSON must be exactly what its `proof.jwt` signs, and its `proof`
+ * must be a JWT proof that claims nothing its JWT does not determine (its type, purpose, verification
+ * method and date). Only the JWT is verified, so anything else in the JSON would be believed unsigned.
+ * A JWT string has no JSON form and nothing to check: `[]`.
+ *
+ * @param signed the JWT's content in JSON form, when the caller has already normalised it.
+ */
+export function integrityChecks(input: SignedInput, kind: SignedKind, name = 'integrity', signed?: Record<string, unknown>): Check[] {
+  if (typeof input === 'string') return []
+  const json = input as unknown as Record<string, unknown>
+  const jwt = input.proof.jwt
+  let content: Record<string, unknown>
+  try {
+    content = signed ?? ((kind === 'credential' ? normalizeCredential(jwt) : normalizePresentation(jwt)) as unknown as Record<string, unknown>)
+  } catch {
+    return [fail(name, `proof.jwt does not decode as a ${kind}`)]
+  }
+  const proofProblem = jwtProofProblem(input.proof as Record<string, unknown>, jwt, kind)
+  if (proofProblem) return [fail(name, proofProblem)]
+  const same = canonicalJson(withoutProof(json)) === canonicalJson(withoutProof(content))
+  return [same ? pass(name) : fail(name, `the ${kind} JSON differs from what its proof.jwt signs`)]
+}
+
+/** What is wrong with a JSON form's `proof`, or undefined when it says only what its JWT determines. */
+function jwtProofProblem(proof: Record<string, unknown>, jwt: string, kind: SignedKind): string | undefined {
+  if (proof.type !== JWT_PROOF_TYPE) {
+    return proof.type === undefined
+      ? `proof.type is missing; a ${kind} secured by proof.jwt has proof type ${JWT_PROOF_TYPE}`
+      : `proof.type ${JSON.stringify(proof.type).slice(0, 80)} is not the JWT proof it carries (${JWT_PROOF_TYPE})`
+  }
+  let header: { kid?: unknown }
+  let payload: { nbf?: unknown; iat?: unknown }
+  try {
+    const decoded = decodeJwt(jwt)
+    header = decoded.header as { kid?: unknown }
+    payload = decoded.payload
+  } catch {
+    return 'proof.jwt is not a well-formed JWT'
+  }
+  for (const [member, value] of Object.entries(proof)) {
+    if (member === 'type' || member === 'jwt') continue
+    if (member === 'proofPurpose') {
+      if (value !== PURPOSE[kind]) return `proof.proofPurpose must be ${PURPOSE[kind]} for a ${kind}`
+    } else if (member === 'verificationMethod') {
+      if (typeof header.kid !== 'string' || value !== header.kid) return 'proof.verificationMethod is not the key its JWT names (kid)'
+    } else if (member === 'created') {
+      const signedAt = typeof payload.nbf === 'number' ? payload.nbf : payload.iat
+      if (typeof value !== 'string' || typeof signedAt !== 'number' || Math.floor(Date.parse(value) / 1000) !== signedAt) {
+        return 'proof.created does not match the time its JWT was signed'
+      }
+    } else {
+      return `proof.${member.slice(0, 60)} is not something its JWT determines`
+    }
+  }
+  return undefined
+}
+
+function withoutProof(o: Record<string, unknown>): Record<string, unknown> {
+  const { proof: _p, ...rest } = o
+  return rest
+}
