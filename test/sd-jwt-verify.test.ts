@@ -163,6 +163,17 @@ describe('SD-JWT VC presentations with key binding', () => {
     expect(res.body.credentials[0].credentialSubject).toEqual({ id: patient.did, birthDate: PATIENT_BIRTH_DATE })
   })
 
+  it('a disclosure holding text that is not well-formed Unicode fails disclosures, naming why', async () => {
+    const res = await verify(async (b) => {
+      const presented = await patient.presentSdJwt(sdJwt, ['name'], b)
+      const parts = presented.split('~')
+      parts[1] = Buffer.from('["c2FsdA", "name", "\\ud800"]').toString('base64url')
+      return parts.join('~')
+    })
+    expect(failedChecks(res.body)).toEqual(['disclosures'])
+    expect(res.body.errors[0].detail).toMatch(/well-formed/)
+  })
+
   it('malformed SD-JWT presentations are a named failure, never a 500', async () => {
     const [h, , sig] = sdJwt.split('~')[0].split('.')
     const deep = `${h}.${Buffer.from(`{"vct":"x","a":${'['.repeat(5000)}${']'.repeat(5000)}}`).toString('base64url')}.${sig}~`
