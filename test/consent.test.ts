@@ -193,6 +193,19 @@ describe('consent, signed by the patient, revocable and enforced', () => {
     expect((await svc.api.get('/consents', `${h}.${pl}.${'A'.repeat(86)}`)).status).toBe(401)
   })
 
+  it('one bearer token or one consent, used by two requests at once: exactly one wins', async () => {
+    const p = await newPatient()
+    const id = await grantConsent(svc, await signConsent(p.wallet, hospitalA.did))
+    const token = await patientBearer(svc, p.wallet)
+    const lists = await Promise.all([svc.api.get('/consents', token), svc.api.get('/consents', token), svc.api.get('/consents', token)])
+    expect(lists.map((r) => r.status).sort()).toEqual([200, 401, 401])
+    const revocations = await Promise.all([signRevocation(p.wallet, id), signRevocation(p.wallet, id)])
+    const revoked = await Promise.all(revocations.map((revocation) => svc.api.post(`/consents/${id}/revoke`, { revocation })))
+    expect(revoked.map((r) => r.status).sort()).toEqual([200, 409])
+    const events = (await svc.api.get('/audit/events?limit=1000', svc.api.adminToken)).body.events
+    expect(events.filter((e: any) => e.action === 'consent.revoked' && e.subject.id === id)).toHaveLength(1)
+  })
+
   it('an institution lists the consents granted to it, and only those', async () => {
     const p = await newPatient()
     const id = await grantConsent(svc, await signConsent(p.wallet, hospitalB.did, { purposes: ['operations'] }))

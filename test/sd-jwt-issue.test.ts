@@ -50,6 +50,19 @@ describe('POST /credentials/issue with options.format dc+sd-jwt', () => {
     expect(JSON.stringify(events.body)).not.toContain(PATIENT_BIRTH_DATE)
   })
 
+  it('an Idempotency-Key retry replays the same SD-JWT VC; one credential is stored', async () => {
+    const { patientIdentityCredential } = await import('./helpers/fixtures.js')
+    const body = { credential: patientIdentityCredential(patient.did), options: { format: 'dc+sd-jwt' } }
+    const send = () => svc.api.request('POST', '/credentials/issue', { body, token: idp.apiKey, headers: { 'idempotency-key': 'sd-jwt-retry-1' } })
+    const first = await send()
+    const again = await send()
+    expect(first.status).toBe(201)
+    expect(again.status).toBe(201)
+    expect(again.body.verifiableCredential).toBe(first.body.verifiableCredential)
+    const jti = decodeJws(first.body.verifiableCredential.split('~')[0]).payload.jti
+    expect(await svc.db.getRepository(IssuedCredentialEntity).countBy({ id: jti })).toBe(1)
+  })
+
   it('serves the Type Metadata at the vct URL', async () => {
     const { payload } = decodeJws((await issueSdJwt(svc, idp.apiKey, patient.did)).split('~')[0])
     const res = await svc.api.get(localPath(payload.vct))
