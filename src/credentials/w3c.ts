@@ -2,6 +2,8 @@ import { z } from 'zod'
 
 export const VC_V1_CONTEXT = 'https://www.w3.org/2018/credentials/v1'
 export const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2'
+/** The proof type Veramo and did-jwt-vc write on the JSON form of a VC-JWT or VP-JWT. */
+export const JWT_PROOF_TYPE = 'JwtProof2020'
 
 const RESERVED_CLAIMS = ['vc', 'vp', 'iss', 'sub', 'jti', 'nbf', 'exp', 'iat', 'aud', 'nonce'] as const
 

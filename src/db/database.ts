@@ -76,6 +76,28 @@ export class Database {
   get manager(): EntityManager {
     return this.ds.manager
   }
+
+  /**
+   * A read on the verification hot path: one SQL statement, rows as plain objects, no entity hydration
+   * (TypeORM's query building costs more than the read itself). Placeholders are `$1`, `$2`, … used once
+   * each, in order. On SQLite the statement is prepared once and run on the shared connection.
+   */
+  async rows<T>(sql: string, params: unknown[]): Promise<T[]> {
+    if (this.isPostgres) return this.ds.query(sql, params)
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      const sqlite = (this.ds.driver as unknown as { databaseConnection: { prepare(sql: string): PreparedStatement } }).databaseConnection
+      statement = sqlite.prepare(sql.replace(/\$\d+/g, '?'))
+      this.statements.set(sql, statement)
+    }
+    return statement.all(...params) as T[]
+  }
+
+  private readonly statements = new Map<string, PreparedStatement>()
+}
+
+interface PreparedStatement {
+  all(...params: unknown[]): unknown[]
 }
 
 /**

@@ -142,8 +142,18 @@ export function createDidResolver(
     return failure('notFound', message)
   }
 
-  /** The Ethereum address behind a did:ethr on our network (public-key or address form), else undefined. */
+  /** The address behind each DID seen (a public-key DID costs a point decompression and a hash). */
+  const addresses = new Map<string, string | undefined>()
   function ethrAddress(did: string): string | undefined {
+    if (addresses.has(did)) return addresses.get(did)
+    const address = computeEthrAddress(did)
+    if (addresses.size >= MAX_CACHED) addresses.delete(addresses.keys().next().value as string)
+    addresses.set(did, address)
+    return address
+  }
+
+  /** The Ethereum address behind a did:ethr on our network (public-key or address form), else undefined. */
+  function computeEthrAddress(did: string): string | undefined {
     const parts = did.split(':')
     if (parts.length !== 4 || parts[2] !== chain.network) return undefined
     const id = parts[3]

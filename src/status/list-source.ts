@@ -26,6 +26,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
  */
 export class StatusListSource {
   private readonly verified = new Map<string, VerifiedList>()
+  /** Our own lists: the last version verified of each. */
+  private readonly local = new Map<string, { version: number; list: VerifiedList }>()
   private readonly remote = new Map<string, { etag: string; jwt: string }>()
   private readonly verifiedTokens = new Map<string, VerifiedToken>()
 
@@ -62,14 +64,24 @@ export class StatusListSource {
     const localId = this.deps.status.localListId(url)
     let jwt: string
     if (localId !== undefined) {
+      // Our own list: its version is one cheap read, and each version is verified once.
+      const version = await this.deps.status.publishedVersion(localId)
+      const known = version === undefined ? undefined : this.local.get(localId)
+      if (known && known.version === version) return { ok: true, list: known.list }
       const published = await this.deps.status.published(localId)
       if (!published) return { ok: false, reason: `status list ${url} does not exist` }
-      jwt = published.jwt
+      const result = await this.verify(published.jwt)
+      if (result.ok) this.local.set(localId, { version: published.version, list: result.list })
+      return result
     } else {
       const fetched = await this.fetchRemote(url)
       if (!fetched.ok) return fetched
       jwt = fetched.jwt
     }
+    return this.verify(jwt)
+  }
+
+  private async verify(jwt: string): Promise<ListLookup> {
     const key = createHash('sha256').update(jwt).digest('hex')
     const cached = this.verified.get(key)
     if (cached) return { ok: true, list: cached }

@@ -309,6 +309,12 @@ export class StatusService {
     return credential
   }
 
+  /** The current version of a list (a cheap read: verifiers keep each verified version). */
+  async publishedVersion(listId: string): Promise<number | undefined> {
+    const [row] = await this.deps.db.rows<{ version: number }>('SELECT "version" FROM "medcred_status_list" WHERE "id" = $1', [listId])
+    return row?.version
+  }
+
   /** The current signed list credential and its version (for ETag). */
   async published(listId: string): Promise<{ jwt: string; version: number } | undefined> {
     const row = await this.deps.db.manager

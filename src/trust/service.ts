@@ -90,13 +90,13 @@ export class TrustRegistry {
   async isTrustedVerifier(did: unknown): Promise<boolean> {
     // Never let a missing DID reach findBy: TypeORM drops undefined conditions and would match any row.
     if (typeof did !== 'string' || !did.startsWith('did:')) return false
-    return this.deps.db.manager.getRepository(TrustedVerifierEntity).existsBy({ did })
+    return (await this.deps.db.rows('SELECT 1 AS "one" FROM "medcred_trusted_verifier" WHERE "did" = $1', [did])).length > 0
   }
 
   /** Is `issuer` trusted to issue `type` for `jurisdiction` (when the credential names one) at `at`? */
   async issuerVerdict(issuer: string, types: string[], jurisdiction: string | undefined, at = new Date()): Promise<TrustVerdict> {
     if (typeof issuer !== 'string' || !issuer.startsWith('did:')) return { trusted: false, detail: 'untrusted issuer: no issuer DID' }
-    const entry = await this.deps.db.manager.getRepository(TrustedIssuerEntity).findOneBy({ did: issuer })
+    const entry = await this.trustedIssuer(issuer)
     if (!entry) return { trusted: false, detail: `untrusted issuer: ${issuer} is not in the trust registry` }
     const now = at.toISOString()
     if (entry.validFrom && now < entry.validFrom) return { trusted: false, detail: `untrusted issuer: trusted only from ${entry.validFrom}` }
@@ -107,6 +107,15 @@ export class TrustRegistry {
       return { trusted: false, detail: `untrusted issuer: trusted for ${entry.jurisdictions.join(', ')}, not ${jurisdiction}` }
     }
     return { trusted: true, detail: `trusted for ${type}${jurisdiction ? ` in ${jurisdiction}` : ''}` }
+  }
+
+  /** The registry's entry for `did`, read as plainly as it is stored (this is on every verification). */
+  private async trustedIssuer(did: string): Promise<Pick<TrustedIssuerRow, 'credentialTypes' | 'jurisdictions' | 'validFrom' | 'validUntil'> | undefined> {
+    const [row] = await this.deps.db.rows<{ credentialTypes: string; jurisdictions: string; validFrom: string | null; validUntil: string | null }>(
+      'SELECT "credentialTypes", "jurisdictions", "validFrom", "validUntil" FROM "medcred_trusted_issuer" WHERE "did" = $1',
+      [did],
+    )
+    return row && { ...row, credentialTypes: JSON.parse(row.credentialTypes), jurisdictions: JSON.parse(row.jurisdictions) }
   }
 
   /**

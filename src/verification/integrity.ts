@@ -1,11 +1,9 @@
 import { normalizeCredential, normalizePresentation } from 'did-jwt-vc'
-import { canonicalJson } from '../credentials/canonical.js'
+import { sameJson } from '../credentials/canonical.js'
 import { decodeJwt } from '../credentials/jwt.js'
-import type { SignedInput } from '../credentials/w3c.js'
+import { JWT_PROOF_TYPE, type SignedInput } from '../credentials/w3c.js'
 import { fail, pass, type Check } from './checks.js'
 
-/** The proof type Veramo and did-jwt-vc write on the JSON form of a VC-JWT or VP-JWT. */
-export const JWT_PROOF_TYPE = 'JwtProof2020'
 
 export type SignedKind = 'credential' | 'presentation'
 
@@ -32,7 +30,7 @@ export function integrityChecks(input: SignedInput, kind: SignedKind, name = 'in
   }
   const proofProblem = jwtProofProblem(input.proof as Record<string, unknown>, jwt, kind)
   if (proofProblem) return [fail(name, proofProblem)]
-  const same = canonicalJson(withoutProof(json)) === canonicalJson(withoutProof(content))
+  const same = sameJson(withoutProof(json), withoutProof(content))
   return [same ? pass(name) : fail(name, `the ${kind} JSON differs from what its proof.jwt signs`)]
 }
 
@@ -43,6 +41,8 @@ function jwtProofProblem(proof: Record<string, unknown>, jwt: string, kind: Sign
       ? `proof.type is missing; a ${kind} secured by proof.jwt has proof type ${JWT_PROOF_TYPE}`
       : `proof.type ${JSON.stringify(proof.type).slice(0, 80)} is not the JWT proof it carries (${JWT_PROOF_TYPE})`
   }
+  const members = Object.entries(proof).filter(([member]) => member !== 'type' && member !== 'jwt')
+  if (members.length === 0) return undefined
   let header: { kid?: unknown }
   let payload: { nbf?: unknown; iat?: unknown }
   try {
@@ -52,8 +52,7 @@ function jwtProofProblem(proof: Record<string, unknown>, jwt: string, kind: Sign
   } catch {
     return 'proof.jwt is not a well-formed JWT'
   }
-  for (const [member, value] of Object.entries(proof)) {
-    if (member === 'type' || member === 'jwt') continue
+  for (const [member, value] of members) {
     if (member === 'proofPurpose') {
       if (value !== PURPOSE[kind]) return `proof.proofPurpose must be ${PURPOSE[kind]} for a ${kind}`
     } else if (member === 'verificationMethod') {

@@ -1,6 +1,6 @@
-import { normalizeCredential } from 'did-jwt-vc'
 import type { DidResolver } from '../did/resolver.js'
 import { credentialDigest } from '../credentials/digest.js'
+import { credentialFromJwt } from '../credentials/jwt.js'
 import { knownTypesOf } from '../credentials/subject-schemas.js'
 import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import { checkStatus, type StatusCheckContext } from '../status/status-check.js'
@@ -60,7 +60,7 @@ export async function verifyCredential(input: SignedCredentialInput, ctx: Verify
   let credential: Record<string, unknown>
   try {
     if (typeof proof.payload.vc !== 'object' || proof.payload.vc === null) throw new Error('no vc claim')
-    credential = normalizeCredential(jwt) as unknown as Record<string, unknown>
+    credential = credentialFromJwt(jwt, proof.payload)
   } catch {
     checks.push(fail('format', 'the JWT carries no verifiable credential (vc claim)'))
     return verdict(checks)
