@@ -201,8 +201,14 @@ export class ConsentService {
     for (const jwt of q.carried ?? []) {
       const verified = await verifyConsentJwt(jwt, { resolver: this.deps.resolver, now: this.now(), skewSeconds: this.deps.skewSeconds })
       if (verified.ok && verified.terms.patientDid === q.patientDid && covers(verified.terms, q.grantee.did, q.purpose, q.credentialType)) {
-        const { consent } = await this.grant(jwt, q.by)
-        if (consent.status === 'active') return decision(pass('consent', `consent ${consent.id}, carried in the presentation, covers ${q.purpose} of ${q.credentialType}`), consent.id)
+        // A carried consent medcred refuses to store (e.g. signed by an institution) counts for nothing.
+        const granted = await this.grant(jwt, q.by).catch((e: unknown) => {
+          if (e instanceof AppError && e.status < 500) return undefined
+          throw e
+        })
+        if (granted?.consent.status === 'active') {
+          return decision(pass('consent', `consent ${granted.consent.id}, carried in the presentation, covers ${q.purpose} of ${q.credentialType}`), granted.consent.id)
+        }
       }
     }
     const now = new Date().toISOString()
