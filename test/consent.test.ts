@@ -226,6 +226,11 @@ describe('consent, signed by the patient, revocable and enforced', () => {
     expect(res.body.checks.find((c: any) => c.check === 'consent').detail).toMatch(/carried in the presentation/)
     const listed = await svc.api.get('/consents', await patientBearer(svc, p.wallet))
     expect(listed.body.consents).toHaveLength(1)
+    // Once revoked, carrying the same consent again does not bring it back.
+    const carriedId = listed.body.consents[0].id
+    expect((await svc.api.post(`/consents/${carriedId}/revoke`, { revocation: await signRevocation(p.wallet, carriedId) })).status).toBe(200)
+    const again = await verifyPatientAt(svc, hospitalA, (b) => p.wallet.presentSdJwt(p.sdJwt, ['name'], b, { consent }))
+    expect(failedChecks(again.body)).toEqual(['consent'])
     // Someone else's consent carried in the patient's presentation does not count.
     const q = await newPatient()
     const foreignConsent = await signConsent(p.wallet, hospitalA.did, { purposes: ['payment'] })
