@@ -69,6 +69,16 @@ describe('consent, signed by the patient, revocable and enforced', () => {
     expect(JSON.stringify(events)).not.toContain(PATIENT_BIRTH_DATE)
   })
 
+  it('consent is enforced for a VC-JWT patient credential in a VP-JWT too', async () => {
+    const wallet = await HolderWallet.create()
+    const { patientIdentityCredential } = await import('./helpers/fixtures.js')
+    const issued = await svc.api.post('/credentials/issue', { credential: patientIdentityCredential(wallet.did) }, idp.apiKey)
+    const present = async (b: { challenge: string; domain: string }) => (await wallet.present([issued.body.verifiableCredential], b)).proof.jwt as string
+    expect(failedChecks((await verifyPatientAt(svc, hospitalA, present)).body)).toEqual(['consent'])
+    await grantConsent(svc, await signConsent(wallet, hospitalA.did))
+    expect((await verifyPatientAt(svc, hospitalA, present)).status).toBe(201)
+  })
+
   it('a treatment consent does not allow research', async () => {
     const p = await newPatient()
     await grantConsent(svc, await signConsent(p.wallet, hospitalA.did, { purposes: ['treatment'] }))
