@@ -33,6 +33,7 @@ import { acceptanceRoutes } from './routes/acceptances.js'
 import { notificationRoutes } from './routes/notifications.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { consentRoutes } from './routes/consents.js'
+import { typeMetadataRoutes } from './routes/type-metadata.js'
 
 /** Everything the HTTP layer calls; built by the composition root (src/service.ts), in tests too. */
 export interface AppDeps {
@@ -79,7 +80,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(rateLimit(deps.rateLimits))
   app.use(jsonBody(deps.limits.bodyBytes))
 
-  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes]) {
+  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes]) {
     const router = routes(deps)
     app.use(router.routes()).use(router.allowedMethods())
   }

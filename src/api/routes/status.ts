@@ -3,8 +3,6 @@ import { normalizeCredential } from 'did-jwt-vc'
 import { z } from 'zod'
 import { STATUS_ENTRY_TYPES } from '../../status/list-credential.js'
 import { STATUS_LIST_JWT_TYPE, TOKEN_STATUS_TYPE } from '../../status/token-status-list.js'
-import { typeMetadata } from '../../credentials/type-metadata.js'
-import { vctOf } from '../../credentials/sd-jwt-vc.js'
 import { STATUS_REASONS, type StatusReason, type StatusRequest } from '../../status/service.js'
 import { AppError } from '../../errors.js'
 import { parseOrThrow } from '../../validation.js'
@@ -81,13 +79,6 @@ export function statusRoutes(deps: AppDeps): Router {
     ctx.status = 200
     ctx.body = published.jwt
     ctx.type = `application/${STATUS_LIST_JWT_TYPE}`
-  })
-
-  /** SD-JWT VC Type Metadata at the `vct` URL of each type medcred issues as an SD-JWT VC. */
-  router.get('/vct/:type', async (ctx) => {
-    const metadata = typeMetadata(vctOf(deps.publicUrl, ctx.params.type), ctx.params.type)
-    if (!metadata) throw new AppError('not-found', `no type metadata for ${ctx.params.type.slice(0, 100)}`)
-    json(ctx, 200, metadata)
   })
 
   return router
