@@ -1,3 +1,4 @@
+import { createPublicKey, verify } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc'
 import { digest } from '@sd-jwt/crypto-nodejs'
@@ -113,6 +114,20 @@ describe('POST /credentials/issue with options.format dc+sd-jwt', () => {
     })
     const result = await lib.verify(sdJwt)
     expect(result.payload).toMatchObject({ iss: idp.did, name: PATIENT_NAME, birthDate: PATIENT_BIRTH_DATE, assuranceLevel: 'IAL2' })
+    // A presentation with key binding (as the patient's wallet makes it) verifies with the library too.
+    const presentation = await patient.presentSdJwt(sdJwt, ['birthDate'], { challenge: 'lib-nonce', domain: 'https://verifier.example' })
+    const kbLib = new SDJwtVcInstance({
+      hasher: digest,
+      verifier,
+      statusVerifier: verifier,
+      statusListFetcher: async (uri: string) => (await svc.api.get(localPath(uri))).body as string,
+      kbVerifier: async (data: string, signature: string, payload: any) =>
+        verify(null, Buffer.from(data), createPublicKey({ key: payload.cnf.jwk, format: 'jwk' }), Buffer.from(signature, 'base64url')),
+    })
+    const presented = await kbLib.verify(presentation, { keyBindingNonce: 'lib-nonce' } as never)
+    expect(presented.payload).toMatchObject({ birthDate: PATIENT_BIRTH_DATE })
+    expect((presented.payload as Record<string, unknown>).name).toBeUndefined()
+    expect(presented.kb?.payload).toMatchObject({ nonce: 'lib-nonce', aud: 'https://verifier.example' })
     // Tampering with the signed part is caught by the library too.
     const [jwt, ...rest] = sdJwt.split('~')
     const forged = [jwt.slice(0, -4) + (jwt.endsWith('AAAA') ? 'BBBB' : 'AAAA'), ...rest].join('~')
