@@ -1,3 +1,4 @@
+import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 
@@ -33,6 +34,24 @@ export interface Config {
   kbJwtMaxAgeSeconds: number
   /** How far ahead a patient's signed bearer token or revocation may expire / how old it may be, in seconds (at most 300). */
   patientTokenMaxSeconds: number
+  /**
+   * HTTP worker processes (`node:cluster`), each a full replica on the shared database. Default: the
+   * machine's cores on PostgreSQL, 1 on SQLite (one file, one writer: see README "Scale").
+   */
+  webConcurrency: number
+  oid4vc: Oid4vcConfig
+}
+
+/** Wallet protocols (src/oid4vc): how long each single-use thing stays usable, in seconds. */
+export interface Oid4vcConfig {
+  /** A credential offer (its pre-authorized code), from creation to the token request. */
+  offerTtlSeconds: number
+  /** A c_nonce from the nonce endpoint. */
+  nonceTtlSeconds: number
+  /** The access token the token endpoint hands out for one credential request. */
+  accessTokenTtlSeconds: number
+  /** An OID4VP authorization request, from creation to the wallet's response. */
+  requestTtlSeconds: number
 }
 
 /** Relying-party webhooks (src/notifications). */
@@ -115,6 +134,11 @@ const EnvSchema = z
     DID_CACHE_POLL_MS: intFrom(250, 20, 60_000),
     KB_JWT_MAX_AGE_SECONDS: intFrom(300, 10, 3600),
     PATIENT_TOKEN_MAX_SECONDS: intFrom(300, 10, 300),
+    WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+    OID4VCI_OFFER_TTL_SECONDS: intFrom(600, 10, 30 * 86_400),
+    OID4VCI_NONCE_TTL_SECONDS: intFrom(300, 10, 3_600),
+    OID4VCI_TOKEN_TTL_SECONDS: intFrom(300, 10, 3_600),
+    OID4VP_REQUEST_TTL_SECONDS: intFrom(600, 10, 86_400),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
     WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
@@ -129,6 +153,8 @@ const EnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['ETHR_OPERATOR_KEY'], message: 'is required when ETHR_RPC_URL is set' })
     if (env.WEBHOOK_RETRY_BASE_MS > env.WEBHOOK_RETRY_MAX_MS)
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_RETRY_BASE_MS'], message: 'must not exceed WEBHOOK_RETRY_MAX_MS' })
+    if ((env.WEB_CONCURRENCY ?? 1) > 1 && !env.DATABASE_URL)
+      ctx.addIssue({ code: 'custom', path: ['WEB_CONCURRENCY'], message: 'above 1 needs PostgreSQL (DATABASE_URL): a SQLite file has one writer, so one process serves it' })
     if (!env.ETHR_RPC_URL && env.ETHR_REGISTRY)
       ctx.addIssue({ code: 'custom', path: ['ETHR_REGISTRY'], message: 'only makes sense with ETHR_RPC_URL' })
   })
@@ -170,6 +196,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     didCachePollMs: e.DID_CACHE_POLL_MS,
     kbJwtMaxAgeSeconds: e.KB_JWT_MAX_AGE_SECONDS,
     patientTokenMaxSeconds: e.PATIENT_TOKEN_MAX_SECONDS,
+    webConcurrency: e.WEB_CONCURRENCY ?? (e.DATABASE_URL ? os.availableParallelism() : 1),
+    oid4vc: {
+      offerTtlSeconds: e.OID4VCI_OFFER_TTL_SECONDS,
+      nonceTtlSeconds: e.OID4VCI_NONCE_TTL_SECONDS,
+      accessTokenTtlSeconds: e.OID4VCI_TOKEN_TTL_SECONDS,
+      requestTtlSeconds: e.OID4VP_REQUEST_TTL_SECONDS,
+    },
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',

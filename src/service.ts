@@ -29,6 +29,9 @@ import { CredentialingFileService } from './acceptance/credentialing-file.js'
 import { auditAcceptance, auditVerification } from './acceptance/audit-events.js'
 import { IssuanceService } from './issuance/service.js'
 import { ConsentService } from './consent/service.js'
+import { Oid4vciIssuer } from './oid4vc/issuer.js'
+import { Oid4vpVerifier } from './oid4vc/verifier.js'
+import { createHmac } from 'node:crypto'
 import { jsonLogger } from './log.js'
 import { createNotifications, type Notifier } from './notifications/index.js'
 import { createAudit, type AuditAnchorer, type AuditLog } from './audit/index.js'
@@ -68,7 +71,17 @@ export interface Medcred {
  * The composition root: secrets, chain, database, agent, capabilities, HTTP server, in that order.
  * `main.ts` and the tests both start medcred through here.
  */
-export async function startMedcred(config: Config, log: Logger = jsonLogger()): Promise<Medcred> {
+export async function startMedcred(
+  config: Config,
+  log: Logger = jsonLogger(),
+  /**
+   * `background: false` for all but one of several workers: they serve HTTP while one worker runs the
+   * webhook deliveries, audit anchoring and unfinished key rotations (each is replica-safe anyway; this
+   * only spares the database the extra polling).
+   */
+  opts: { background?: boolean; worker?: number } = {},
+): Promise<Medcred> {
+  const background = opts.background ?? true
   const secrets = ensureSecrets(config.dataDir, config)
   const chain = await connectChain(config.chain, config.dataDir)
   let db: DataSource | undefined
@@ -112,7 +125,20 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
     const verifications = new VerificationService({ db: database, agent, challenges, verifyContext, publicUrl: config.publicUrl, audit: auditVerification(audit.log), consent: consents })
     const acceptances = new AcceptanceService({ db: database, trust, verifyContext, audit: auditAcceptance(audit.log) })
     const credentialingFiles = new CredentialingFileService({ db: database, verifications, acceptances })
-    const health = healthCheck(db, chain)
+    const oid4vci = new Oid4vciIssuer({
+      db: database,
+      issuance,
+      institutions,
+      receiptJwt: (id) => verifications.receiptJwt(id),
+      resolver,
+      audit: audit.log,
+      publicUrl: config.publicUrl,
+      offerKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/oid4vci/offer-key').digest(),
+      config: config.oid4vc,
+      skewSeconds: config.clockSkewSeconds,
+    })
+    const oid4vp = new Oid4vpVerifier({ db: database, agent, resolver, institutions, verifications, acceptances, issuer: oid4vci, verifyContext, publicUrl: config.publicUrl, config: config.oid4vc })
+    const health = healthCheck(db, chain, opts.worker)
 
     const app = createApp({
       limits: config.limits,
@@ -135,15 +161,20 @@ export async function startMedcred(config: Config, log: Logger = jsonLogger()): 
       audit: audit.log,
       resolver,
       verifyContext,
+      oid4vci,
+      oid4vp,
       health,
       log,
+      worker: opts.worker,
     })
     const server = await listen(app.callback(), config.port)
     const port = (server.address() as AddressInfo).port
     const openDb = db
-    notifications.worker.start()
-    audit.anchorer.start()
-    const resuming = resumeKeyRotations(keyRotation, audit.log, log)
+    if (background) {
+      notifications.worker.start()
+      audit.anchorer.start()
+    }
+    const resuming = background ? resumeKeyRotations(keyRotation, audit.log, log) : Promise.resolve()
     return {
       url: `http://127.0.0.1:${port}`,
       port,
@@ -214,7 +245,7 @@ async function listen(handler: Parameters<typeof import('node:http').createServe
   return server
 }
 
-function healthCheck(db: DataSource, chain: Chain): () => Promise<HealthReport> {
+function healthCheck(db: DataSource, chain: Chain, worker?: number): () => Promise<HealthReport> {
   return async () => {
     const dbOk = await db.query('SELECT 1').then(() => true, () => false)
     const blockNumber = await chain.provider.getBlockNumber().catch(() => null)
@@ -222,6 +253,7 @@ function healthCheck(db: DataSource, chain: Chain): () => Promise<HealthReport> 
       status: dbOk && blockNumber !== null ? 'ok' : 'degraded',
       db: dbOk ? 'ok' : 'unreachable',
       chain: { chainId: chain.chainId, registry: chain.registry, blockNumber, status: blockNumber !== null ? 'ok' : 'unreachable' },
+      ...(worker !== undefined ? { worker } : {}),
     }
   }
 }

@@ -57,9 +57,18 @@ export class VerificationService {
     const verdict: AnyPresentationVerdict = challengeProblem
       ? { verified: false, checks: [fail('challenge', challengeProblem)], credentials: [] }
       : await verifyAnyPresentation(request.verifiablePresentation, request, this.deps.verifyContext, request.settle)
-    const by: ConsentActor = { actor: { type: 'institution', id: verifier.id, did: verifier.did } }
-    const { verdict: checked, decisions } = await enforceConsent(this.deps.consent, verdict, { grantee: verifier, purpose: request.purpose, by })
+    const { verdict: checked, decisions } = await this.withConsent(verifier, request.purpose, verdict)
     return this.record(verifier, request.purpose, checked, [], decisions)
+  }
+
+  /**
+   * The verdict with a `consent` check for each patient credential in it, for this verifier and purpose;
+   * pass the decisions to `record`, which audits them. Every way a hospital verifies (this service, OID4VP,
+   * credentialing files) goes through here.
+   */
+  withConsent(verifier: InstitutionRow, purpose: string, verdict: AnyPresentationVerdict): Promise<{ verdict: AnyPresentationVerdict; decisions: ConsentDecision[] }> {
+    const by: ConsentActor = { actor: { type: 'institution', id: verifier.id, did: verifier.did } }
+    return enforceConsent(this.deps.consent, verdict, { grantee: verifier, purpose, by })
   }
 
   /** Persists the verification and, if it passed, signs and stores the receipts, in one transaction. */

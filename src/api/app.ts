@@ -16,6 +16,9 @@ import type { InstitutionService } from '../institutions/service.js'
 import type { DidResolver } from '../did/resolver.js'
 import type { LimitsConfig } from '../config.js'
 import type { VerifyContext } from '../verification/verify-credential.js'
+import type { Oid4vciIssuer } from '../oid4vc/issuer.js'
+import type { Oid4vpVerifier } from '../oid4vc/verifier.js'
+import { oauthErrors, WALLET_PROTOCOL_PATH } from './oauth-errors.js'
 import { authenticate } from './auth.js'
 import { jsonBody } from './body.js'
 import { problems, type Logger } from './problem.js'
@@ -34,6 +37,8 @@ import { notificationRoutes } from './routes/notifications.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { consentRoutes } from './routes/consents.js'
 import { typeMetadataRoutes } from './routes/type-metadata.js'
+import { oid4vciRoutes } from './routes/oid4vci.js'
+import { oid4vpRoutes } from './routes/oid4vp.js'
 
 /** Everything the HTTP layer calls; built by the composition root (src/service.ts), in tests too. */
 export interface AppDeps {
@@ -58,8 +63,12 @@ export interface AppDeps {
   audit: AuditLog
   resolver: DidResolver
   verifyContext: VerifyContext
+  oid4vci: Oid4vciIssuer
+  oid4vp: Oid4vpVerifier
   health: () => Promise<HealthReport>
   log: Logger
+  /** This process's index among several HTTP workers (answered as `X-Medcred-Worker`), if it is one. */
+  worker?: number
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/
@@ -73,14 +82,16 @@ export function createApp(deps: AppDeps): Koa {
     ctx.state.requestId = REQUEST_ID.test(given) ? given : randomUUID()
     ctx.set('X-Request-Id', ctx.state.requestId)
     ctx.set('X-Content-Type-Options', 'nosniff')
+    if (deps.worker !== undefined) ctx.set('X-Medcred-Worker', String(deps.worker))
     await next()
   })
   app.use(problems(deps.log))
-  app.use(authenticate(deps))
+  app.use(oauthErrors(deps.log))
+  app.use(authenticate(deps, { foreignBearer: WALLET_PROTOCOL_PATH }))
   app.use(rateLimit(deps.rateLimits))
-  app.use(jsonBody(deps.limits.bodyBytes))
+  app.use(jsonBody(deps.limits.bodyBytes, { formPaths: WALLET_PROTOCOL_PATH }))
 
-  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes]) {
+  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes]) {
     const router = routes(deps)
     app.use(router.routes()).use(router.allowedMethods())
   }

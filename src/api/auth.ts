@@ -19,9 +19,10 @@ const COMPACT_JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/
  * A compact JWT (a patient's signed token) leaves the caller anonymous everywhere; only a route that takes
  * one reads it (`patientBearerOf`), and verifies and spends it there.
  */
-export function authenticate(deps: { adminToken: string; institutions: InstitutionService; rateLimits: RateLimits }) {
+export function authenticate(deps: { adminToken: string; institutions: InstitutionService; rateLimits: RateLimits }, opts: { foreignBearer?: RegExp } = {}) {
   return async (ctx: Context, next: Next) => {
-    const header = ctx.get('authorization')
+    // Paths whose bearer tokens are another protocol's (OID4VCI access tokens), checked by their handlers.
+    const header = opts.foreignBearer?.test(ctx.path) ? '' : ctx.get('authorization')
     let caller: Caller = { kind: 'anonymous' }
     if (header) {
       deps.rateLimits.refuseIfLockedOut(ctx.ip)

@@ -16,8 +16,10 @@ import { TrustedIssuerEntity, TrustedVerifierEntity } from '../trust/trust.entit
 import { TokenStatusEntryEntity, TokenStatusListEntity } from '../status/token-status.entities.js'
 import { ConsentEntity, PatientTokenUseEntity } from '../consent/consent.entities.js'
 
+import { oid4vcEntities } from '../oid4vc/entities.js'
+
 export const medcredEntities = [InstitutionEntity, IssuedCredentialEntity, StatusListEntity, StatusEntryEntity, StatusChangeEntity, KeyRotationEntity, ...auditEntities, ...notificationEntities,
-  TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity, IdempotencyEntity,
+  TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity, IdempotencyEntity, ...oid4vcEntities,
   TokenStatusListEntity, TokenStatusEntryEntity, ConsentEntity, PatientTokenUseEntity]
 
 export interface DatabaseOptions {

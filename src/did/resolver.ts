@@ -5,6 +5,7 @@ import { getDidKeyResolver } from '@veramo/did-provider-key'
 import type { Chain } from '../chain/chain.js'
 import { JsonRpcClient } from '../chain/json-rpc.js'
 import { RegistryWatcher } from './registry-watcher.js'
+import { resolveDidJwk } from './did-jwk.js'
 
 /** Why a DID could not be resolved; `unavailable` means "cannot check now", never "invalid". */
 export type ResolutionFailure = 'invalidDid' | 'notFound' | 'methodNotSupported' | 'unavailable'
@@ -13,7 +14,7 @@ export type Resolution =
   | { ok: true; result: DIDResolutionResult }
   | { ok: false; reason: ResolutionFailure; message: string; result: DIDResolutionResult }
 
-/** did:ethr on medcred's chain, and did:key for holders' wallets. */
+/** did:ethr on medcred's chain, and did:key and did:jwk for holders' wallets. */
 export interface DidResolver extends Resolvable {
   /** Resolves and classifies failures, telling an unreachable chain apart from a DID that does not exist. */
   resolveDid(did: string): Promise<Resolution>
@@ -49,6 +50,7 @@ export function createDidResolver(
       ],
     }),
     ...getDidKeyResolver(),
+    jwk: async (did) => resolveDidJwk(did),
   })
 
   const rpc = new JsonRpcClient(chain.rpcUrl)
@@ -83,6 +85,7 @@ export function createDidResolver(
       return failure('invalidDid', `not a DID: ${String(did).slice(0, 100)}`)
     }
     const method = did.split(':')[1]
+    if (method === 'jwk') return resolveUncached(did)
     if (method !== 'ethr' && method !== 'key') return failure('methodNotSupported', `did:${method} is not supported`)
     if (method === 'key') {
       const known = didKeys.get(did)

@@ -141,6 +141,11 @@ export class IssuanceService {
     })
   }
 
+  /** Applies the issuing rules to `input` without signing or storing anything (e.g. before offering it to a wallet). */
+  check(issuer: InstitutionRow, input: UnsignedCredential): void {
+    this.prepare(issuer, input)
+  }
+
   /** Normalises to the VC 1.1 form Veramo signs, and applies the issuing rules. */
   private prepare(issuer: InstitutionRow, input: UnsignedCredential): { credential: Record<string, unknown>; purposes: StatusPurpose[] } {
     const { validFrom, validUntil, ...rest } = input

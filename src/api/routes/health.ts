@@ -6,6 +6,8 @@ export interface HealthReport {
   status: 'ok' | 'degraded'
   db: 'ok' | 'unreachable'
   chain: { chainId: number; registry: string; blockNumber: number | null; status: 'ok' | 'unreachable' }
+  /** Which HTTP worker answered, when several serve (WEB_CONCURRENCY > 1). */
+  worker?: number
 }
 
 export function healthRoutes(deps: AppDeps): Router {

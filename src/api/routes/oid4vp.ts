@@ -1,0 +1,65 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { VERIFICATION_PURPOSES } from '../../acceptance/acceptance.entities.js'
+import { KNOWN_TYPES } from '../../credentials/subject-schemas.js'
+import { AppError } from '../../errors.js'
+import { OAuthError } from '../../oid4vc/oauth-error.js'
+import { REQUEST_OBJECT_TYP } from '../../oid4vc/request-object.js'
+import { parseOrThrow } from '../../validation.js'
+import { requireInstitution } from '../auth.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+
+const PresentationRequest = z.strictObject({
+  purpose: z.enum(VERIFICATION_PURPOSES),
+  credentialTypes: z
+    .array(z.enum(Object.keys(KNOWN_TYPES) as [string, ...string[]]))
+    .min(1)
+    .max(5)
+    .refine((types) => new Set(types).size === types.length, 'each type once'),
+  acceptReceipts: z.boolean().optional(),
+})
+
+const hospitals = ['hospital'] as const
+
+/** OpenID for Verifiable Presentations 1.0 for hospitals; see src/oid4vc/verifier.ts. */
+export function oid4vpRoutes(deps: AppDeps): Router {
+  const router = new Router()
+  const verifier = deps.oid4vp
+
+  /** A hospital asks a wallet for credentials: 201 with an `openid4vp://` URI to show as a QR code. */
+  router.post('/oid4vp/requests', async (ctx) => {
+    const hospital = requireInstitution(ctx, hospitals)
+    const input = parseOrThrow(PresentationRequest, ctx.state.body)
+    const created = await verifier.createRequest(hospital, input)
+    ctx.set('Location', `/oid4vp/requests/${created.id}`)
+    json(ctx, 201, created)
+  })
+
+  /** What the hospital polls: the request's state and what it produced. */
+  router.get('/oid4vp/requests/:id', async (ctx) => {
+    const hospital = requireInstitution(ctx, hospitals)
+    const view = await verifier.get(hospital, ctx.params.id)
+    if (!view) throw new AppError('not-found', `no presentation request ${ctx.params.id} of this institution`)
+    json(ctx, 200, view)
+  })
+
+  router.get('/oid4vp/requests/:id/request-object', async (ctx) => {
+    const jwt = await verifier.requestObject(ctx.params.id)
+    ctx.set('Cache-Control', 'no-store')
+    ctx.status = 200
+    ctx.body = jwt
+    ctx.type = `application/${REQUEST_OBJECT_TYP}`
+  })
+
+  /** The wallet's `direct_post` Authorization Response. */
+  router.post('/oid4vp/requests/:id/response', async (ctx) => {
+    const form = ctx.state.form as Record<string, string> | undefined
+    if (!form) throw new OAuthError('invalid_request', 'send the response as application/x-www-form-urlencoded')
+    await verifier.respond(ctx.params.id, form)
+    ctx.set('Cache-Control', 'no-store')
+    json(ctx, 200, {})
+  })
+
+  return router
+}
