@@ -153,6 +153,21 @@ describe('POST /credentials/issue with options.format dc+sd-jwt', () => {
     )
     expect(invalid.status).toBe(422)
     expect(invalid.body.errors[0].field).toBe('credential.credentialSubject.birthDate')
+    const reservedCases: [Record<string, unknown>, string][] = [
+      [{ cnf: { jwk: {} } }, 'cnf'],
+      [{ status: 'x' }, 'status'],
+      [{ jti: 'urn:x' }, 'jti'],
+      [{ address: { _sd: ['x'] } }, 'address._sd'],
+      [{ identifiers: [{ '...': 'x' }] }, 'identifiers'],
+    ]
+    for (const [extra, field] of reservedCases) {
+      const { patientIdentityCredential } = await import('./helpers/fixtures.js')
+      const credential = patientIdentityCredential(patient.did)
+      Object.assign(credential.credentialSubject, extra)
+      const res = await svc.api.post('/credentials/issue', { credential, options: { format: 'dc+sd-jwt' } }, idp.apiKey)
+      expect(res.status, JSON.stringify(res.body)).toBe(422)
+      expect(res.body.errors[0].field).toContain(`credential.credentialSubject.${field}`)
+    }
   })
 
   it('logged no patient name, birth date or identifier', () => {

@@ -5,7 +5,7 @@ import type { DidResolver } from '../did/resolver.js'
 import { AppError } from '../errors.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { institutionJwsSigner } from '../institutions/jws-signer.js'
-import { SD_ALG, vctOf } from '../credentials/sd-jwt-vc.js'
+import { NEVER_DISCLOSED, SD_ALG, vctOf } from '../credentials/sd-jwt-vc.js'
 import type { TokenStatusReference } from '../status/token-status-list.js'
 
 /** Credential types medcred issues as SD-JWT VCs. */
@@ -25,6 +25,7 @@ export async function signSdJwtVc(
 ): Promise<string> {
   const { id: sub, ...claims } = credential.credentialSubject as Record<string, unknown>
   if (typeof sub !== 'string') throw subjectProblem('the subject must have an id (the holder DID)')
+  refuseReservedNames(claims)
   const jwk = await holderJwk(deps.resolver, sub)
   const seconds = (iso: unknown) => (typeof iso === 'string' ? Math.floor(Date.parse(iso) / 1000) : undefined)
   const exp = seconds(credential.expirationDate)
@@ -50,6 +51,27 @@ export async function signSdJwtVc(
   })
   return sdjwt.issue(payload, { _sd: Object.keys(claims) } as never, { header: { kid: signer.kid } })
 }
+
+/**
+ * Subject claims become top-level SD-JWT claims: none may take the name of a claim the format sets (`iss`,
+ * `cnf`, `status`, …), nor, at any depth, the names RFC 9901 gives meaning to (`_sd`, `...`).
+ */
+function refuseReservedNames(claims: Record<string, unknown>): void {
+  const top = Object.keys(claims).find((k) => NEVER_DISCLOSED.has(k))
+  if (top) throw claimProblem(top, 'is a claim name the SD-JWT VC sets itself')
+  const stack: [unknown, string][] = Object.entries(claims).map(([k, v]) => [v, k])
+  while (stack.length) {
+    const [v, at] = stack.pop()!
+    if (!v || typeof v !== 'object') continue
+    for (const [k, child] of Object.entries(v)) {
+      if (k === '_sd' || k === '...' || k === '_sd_alg') throw claimProblem(`${at}.${k}`, 'is a name RFC 9901 reserves')
+      stack.push([child, `${at}.${k}`])
+    }
+  }
+}
+
+const claimProblem = (at: string, message: string) =>
+  new AppError('invalid-credential', `credential.credentialSubject.${at}: ${message}`, { errors: [{ field: `credential.credentialSubject.${at}`, message }] })
 
 /** The holder's public key as a JWK (`cnf.jwk`), from the subject's DID document (a did:key's only key). */
 async function holderJwk(resolver: DidResolver, did: string): Promise<Record<string, unknown>> {
