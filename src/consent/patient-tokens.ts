@@ -59,6 +59,8 @@ export async function verifyPatientToken(
  * two requests carrying one token, on any replica, one insert wins and the other is refused.
  */
 export async function spendPatientToken(m: EntityManager, token: PatientToken, purpose: string, replayCode: ProblemCode): Promise<void> {
+  // A token past its expiresAt is refused by its own dates, so its row is no longer needed to refuse it.
+  await m.getRepository(PatientTokenUseEntity).createQueryBuilder().delete().where('"expiresAt" < :now', { now: new Date().toISOString() }).execute()
   try {
     await m.getRepository(PatientTokenUseEntity).insert({ did: token.did, nonce: token.nonce, purpose, usedAt: new Date().toISOString(), expiresAt: token.expiresAt })
   } catch (e) {
