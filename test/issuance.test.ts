@@ -52,7 +52,7 @@ describe('POST /credentials/issue', () => {
   })
 
   it('issues a plain VerifiableCredential whose subject holds only an id', async () => {
-    const res = await issue({ type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
+    const res = await issue({ '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
     expect(res.status).toBe(201)
     expect(res.body.verifiableCredential.credentialSubject).toEqual({ id: clinician.did })
     const verified = await svc.api.post('/credentials/verify', { verifiableCredential: res.body.verifiableCredential })
@@ -135,9 +135,9 @@ describe('POST /credentials/issue', () => {
   })
 
   it('refuses a duplicate credential id (409) and a caller-set credentialStatus or proof (400)', async () => {
-    const first = await issue({ id: 'urn:uuid:5b8c1e0e-0000-4000-8000-000000000001', type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
+    const first = await issue({ id: 'urn:uuid:5b8c1e0e-0000-4000-8000-000000000001', '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
     expect(first.status).toBe(201)
-    const again = await issue({ id: 'urn:uuid:5b8c1e0e-0000-4000-8000-000000000001', type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
+    const again = await issue({ id: 'urn:uuid:5b8c1e0e-0000-4000-8000-000000000001', '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
     expect(again.status).toBe(409)
     const withStatus = await issue({ ...licenseCredential(clinician.did), credentialStatus: { id: 'x', type: 'y' } }, board.apiKey)
     expect(withStatus.status).toBe(400)
@@ -160,10 +160,10 @@ describe('POST /credentials/issue', () => {
     expect(noBody.status).toBe(400)
     const text = await svc.api.request('POST', '/credentials/issue', { raw: 'hello', token: board.apiKey, headers: { 'content-type': 'text/plain' } })
     expect(text.status).toBe(415)
-    const huge = await svc.api.post('/credentials/issue', { credential: { type: 'VerifiableCredential', credentialSubject: { blob: 'x'.repeat(300_000) } } }, board.apiKey)
+    const huge = await svc.api.post('/credentials/issue', { credential: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { blob: 'x'.repeat(300_000) } } }, board.apiKey)
     expect(huge.status).toBe(413)
     expect(huge.body.type).toBe('https://medcred.dev/problems/body-too-large')
-    const nul = await svc.api.post('/credentials/issue', { credential: { type: 'VerifiableCredential', credentialSubject: { id: 'did:key:z\u0000' } } }, board.apiKey)
+    const nul = await svc.api.post('/credentials/issue', { credential: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { id: 'did:key:z\u0000' } } }, board.apiKey)
     expect(nul.status).toBe(400)
     expect(nul.body.detail).toMatch(/NUL/)
   })

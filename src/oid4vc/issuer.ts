@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto'
+import { withIssueDefaults } from '../issuance/defaults.js'
 import type { EntityManager } from 'typeorm'
 import type { VerifiableCredential } from '@veramo/core'
 import type { AuditLog } from '../audit/audit-log.js'
@@ -313,7 +314,7 @@ export class Oid4vciIssuer {
       }
       const issuer = await this.deps.institutions.get(offer.issuerInstitutionId)
       const input = offer.credential as UnsignedCredential
-      const unsigned = { ...input, credentialSubject: { ...input.credentialSubject, id: holder } }
+      const unsigned = withIssueDefaults(issuer.did, { ...input, credentialSubject: { ...input.credentialSubject, id: holder } })
       const actor: AuditActor = { type: 'institution', id: issuer.id, did: issuer.did }
       return await this.deps.issuance.issue(
         issuer,
