@@ -13,6 +13,7 @@ import { Database } from './db/database.js'
 import type { Config } from './config.js'
 import { openDatabase } from './db/data-source.js'
 import { createDidResolver } from './did/resolver.js'
+import { didWebPolicy } from './did/did-web.js'
 import { KeyRotationService } from './institutions/key-rotation.js'
 import { InstitutionService } from './institutions/service.js'
 import { supersededKeyCheck } from './institutions/superseded-keys.js'
@@ -88,7 +89,7 @@ export async function startMedcred(
   let db: DataSource | undefined
   try {
     db = await openDatabase(config)
-    const resolver = createDidResolver(chain, { watchPollMs: config.didCachePollMs })
+    const resolver = createDidResolver(chain, { watchPollMs: config.didCachePollMs, web: didWebPolicy(config.didWeb) })
     const agent = await createAgent({ db, kmsSecretKey: secrets.kmsSecretKey, chain, resolver })
     const database = new Database(db)
     const registry = new RegistryWriter({ agent, chain, db: database })
