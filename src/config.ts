@@ -76,6 +76,8 @@ export interface StatusListConfig {
   allowedHosts: string[]
   /** Development and tests only: fetch status lists from loopback addresses too, over http as well. */
   allowLoopback: boolean
+  /** The `ttl` written into Bitstring Status List credentials, in milliseconds: how long others may cache one. */
+  bitstringTtlMs: number
 }
 
 export interface DidWebConfig {
@@ -141,6 +143,7 @@ const EnvSchema = z
     AUDIT_ANCHOR_SECONDS: intFrom(60, 1, 86_400),
     STATUS_LIST_ALLOWED_HOSTS: z.string().regex(/^[a-z0-9.,:-]*$/i, 'a comma-separated list of host names').default(''),
     STATUS_LIST_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
+    BITSTRING_STATUS_LIST_TTL_MS: intFrom(60_000, 1_000, 86_400_000),
     DID_WEB_ALLOWED_HOSTS: z.string().regex(/^[a-z0-9.,-]*$/i, 'a comma-separated list of host names').default(''),
     DID_WEB_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     DID_WEB_CA_FILE: z.string().optional(),
@@ -220,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',
+      bitstringTtlMs: e.BITSTRING_STATUS_LIST_TTL_MS,
     },
     didWeb: {
       allowedHosts: e.DID_WEB_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),

@@ -96,7 +96,7 @@ export async function startMedcred(
     const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl })
     const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log })
     const tokenLists = new TokenStatusLists({ db: database, agent, resolver, publicUrl: config.publicUrl })
-    const status = new StatusService({ db: database, agent, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists })
+    const status = new StatusService({ db: database, agent, resolver, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists, bitstringTtlMs: config.statusLists.bitstringTtlMs })
     const trust = new TrustRegistry({ db: database, notifier: notifications.notifier })
     const issuance = new IssuanceService({ db: database, agent, status, resolver, tokenLists, publicUrl: config.publicUrl })
     const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status })

@@ -59,7 +59,25 @@ describe('POST /credentials/issue', () => {
     expect(verified.status).toBe(200)
   })
 
-  it('accepts VC 2.0 vocabulary (validFrom/validUntil) and issues VC 1.1', async () => {
+  it('issues a VC 1.1 credential given VC 2.0 date names (validFrom/validUntil) as issuanceDate/expirationDate', async () => {
+    const res = await issue(
+      {
+        '@context': ['https://www.w3.org/2018/credentials/v1'],
+        type: ['VerifiableCredential'],
+        validFrom: '2026-01-01T00:00:00Z',
+        validUntil: '2030-01-01T00:00:00Z',
+        credentialSubject: { id: clinician.did, note: 'v1 input' },
+      },
+      hospital.apiKey,
+    )
+    expect(res.status).toBe(201)
+    const vc = res.body.verifiableCredential
+    expect(vc['@context']).toEqual(['https://www.w3.org/2018/credentials/v1'])
+    expect(Date.parse(vc.issuanceDate)).toBe(Date.parse('2026-01-01T00:00:00Z'))
+    expect(Date.parse(vc.expirationDate)).toBe(Date.parse('2030-01-01T00:00:00Z'))
+  })
+
+  it('issues a VC 2.0 credential (@context v2) as an EnvelopedVerifiableCredential, validFrom/validUntil kept', async () => {
     const res = await issue(
       {
         '@context': ['https://www.w3.org/ns/credentials/v2'],
@@ -72,9 +90,12 @@ describe('POST /credentials/issue', () => {
     )
     expect(res.status).toBe(201)
     const vc = res.body.verifiableCredential
-    expect(vc['@context']).toEqual(['https://www.w3.org/2018/credentials/v1'])
-    expect(Date.parse(vc.issuanceDate)).toBe(Date.parse('2026-01-01T00:00:00Z'))
-    expect(Date.parse(vc.expirationDate)).toBe(Date.parse('2030-01-01T00:00:00Z'))
+    expect(vc.type).toBe('EnvelopedVerifiableCredential')
+    const payload = JSON.parse(Buffer.from(vc.id.split(',')[1].split('.')[1], 'base64url').toString())
+    expect(payload['@context']).toEqual(['https://www.w3.org/ns/credentials/v2'])
+    expect(payload.validFrom).toBe('2026-01-01T00:00:00Z')
+    expect(payload.validUntil).toBe('2030-01-01T00:00:00Z')
+    expect(payload.issuanceDate).toBeUndefined()
   })
 
   it('refuses a license from a hospital (403)', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from 'typeorm'
 import { decodeJwt } from '../credentials/jwt.js'
-import { normalizeCredential } from 'did-jwt-vc'
+import { credentialFormatOf, credentialOfJwt, embeddedCredentialJwts } from '../credentials/formats.js'
 import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
 import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
@@ -24,16 +24,7 @@ export interface AcceptanceOutcome extends Verdict {
 }
 
 /** The VC-JWT strings a presentation JWT carries (undecodable ones are left to the presentation check). */
-function embeddedJwts(vpJwt: string): string[] {
-  try {
-    const vp = decodeJwt(vpJwt).payload.vp as { verifiableCredential?: unknown } | undefined
-    return asArray(vp?.verifiableCredential)
-      .map((c) => (typeof c === 'string' ? c : (c as { proof?: { jwt?: unknown } })?.proof?.jwt))
-      .filter((j): j is string => typeof j === 'string')
-  } catch {
-    return []
-  }
-}
+const embeddedJwts = embeddedCredentialJwts
 
 
 /**
@@ -101,11 +92,11 @@ export class AcceptanceService {
       const presentation = await verifyPresentation(vpJwt, input, this.deps.verifyContext, async (jwt) => {
         if (receipts.includes(jwt)) {
           const receiptChecks = await this.receiptSignature(jwt)
-          return { ...verdict(receiptChecks), credential: normalizeCredential(jwt) as never, jwt }
+          return { ...verdict(receiptChecks), credential: credentialOfJwt(jwt) as never, jwt }
         }
         if (receipts.length !== 1) return { verified: false, checks: [fail('receipt', 'the presentation must hold exactly one acceptance receipt')] }
         settled = await this.evaluate(institution, jwt, receipts[0])
-        return { ...settled, credential: normalizeCredential(jwt) as never, jwt, digest: credentialDigest(jwt) }
+        return { ...settled, credential: credentialOfJwt(jwt) as never, jwt, digest: credentialDigest(jwt) }
       })
       const credentials = presentation.credentials.filter((c) => !receipts.includes(c.jwt!))
       const ok = presentation.verified && credentials.length === 1 && settled?.verified === true
@@ -180,11 +171,13 @@ export class AcceptanceService {
     let digest: string
     let signedAs: unknown
     try {
-      signedAs = decodeJwt(credentialJwt).payload.iss
-      credential = normalizeCredential(credentialJwt) as unknown as Record<string, any>
+      const { header, payload } = decodeJwt(credentialJwt)
+      const signer = credentialFormatOf(header, payload).signer(header, payload)
+      signedAs = 'did' in signer ? signer.did : undefined
+      credential = credentialOfJwt(credentialJwt) as unknown as Record<string, any>
       digest = credentialDigest(credentialJwt)
     } catch {
-      checks.push(fail('format', 'the credential is not a VC-JWT'))
+      checks.push(fail('format', 'the credential is not a VC-JWT or a vc+jwt'))
       return { checks, receipt }
     }
     const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id

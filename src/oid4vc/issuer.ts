@@ -316,7 +316,8 @@ export class Oid4vciIssuer {
       const input = offer.credential as UnsignedCredential
       const unsigned = withIssueDefaults(issuer.did, { ...input, credentialSubject: { ...input.credentialSubject, id: holder } })
       const actor: AuditActor = { type: 'institution', id: issuer.id, did: issuer.did }
-      return await this.deps.issuance.issue(
+      // The wallet formats are VC 1.1 JWTs and SD-JWT VCs (WALLET_FORMATS), never a VC 2.0 envelope.
+      return (await this.deps.issuance.issue(
         issuer,
         unsigned,
         async (m, row) => {
@@ -325,7 +326,7 @@ export class Oid4vciIssuer {
         },
         idempotencyKey(issuer.id, `oid4vci-offer:${offer.id}`, unsigned),
         WALLET_FORMATS[offer.format].issueFormat,
-      )
+      )) as VerifiableCredential | string
     } catch (e) {
       await this.deps.db.transaction((m) =>
         m.getRepository(OfferEntity).update({ id: offer.id, state: 'credential-issued' }, { state: 'token-issued', subjectDid: null, credentialIssuedAt: null, credentialId: null }),

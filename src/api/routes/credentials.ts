@@ -55,7 +55,7 @@ export function credentialRoutes(deps: AppDeps): Router {
     const { verifiableCredential } = parseOrThrow(VerifyCredentialRequest, ctx.state.body)
     const result = await verifyCredential(verifiableCredential as SignedCredentialInput, deps.verifyContext)
     await recordVerification(ctx, deps, 'credential.verified', result.verified, failures(result.checks), { id: result.credential?.id, signedBy: result.signedBy })
-    sendVerdict(ctx, result, 'credential', failures(result.checks))
+    sendVerdict(ctx, result, 'credential', failures(result.checks), result.format ? { format: result.format } : {})
   })
 
   return router
