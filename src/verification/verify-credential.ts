@@ -52,6 +52,8 @@ export type SignedCredentialInput = SignedInput
  */
 export async function verifyCredential(input: SignedCredentialInput, ctx: VerifyContext): Promise<CredentialVerdict> {
   const jwt = jwtOf(input)
+  // An envelope that carries no vc+jwt data URL: nothing to verify, and integrity says why.
+  if (!jwt && typeof input !== 'string') return verdict(integrityChecks(input, 'credential'))
   const now = ctx.now ?? Math.floor(Date.now() / 1000)
   const proof = await verifyJwtProof(jwt, {
     resolver: ctx.resolver,
