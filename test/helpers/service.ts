@@ -64,10 +64,10 @@ export interface Reply<T = any> {
 }
 
 /** A thin HTTP client for tests: JSON in, JSON out, status and content type kept. */
-export class ApiClient {
-  /** The DID of each institution this client created, by API key. */
-  private readonly didOfKey = new Map<string, string>()
+/** The DID of each institution a client created, by API key (kept across a restart of the service in a test). */
+const didOfKey = new Map<string, string>()
 
+export class ApiClient {
   constructor(
     readonly url: string,
     readonly adminToken: string,
@@ -101,7 +101,7 @@ export class ApiClient {
   }
 
   private withIssuer(p: string, body: any, token?: string): unknown {
-    const did = token && this.didOfKey.get(token)
+    const did = token && didOfKey.get(token)
     const credential = body?.credential
     if (p !== '/credentials/issue' || !did || !credential || typeof credential !== 'object' || Array.isArray(credential) || 'issuer' in credential) return body
     return { ...body, credential: { ...credential, issuer: did } }
@@ -132,7 +132,7 @@ export class ApiClient {
   async createInstitution(input: { name: string; kind: string; jurisdiction?: string }) {
     const res = await this.post('/institutions', input, this.adminToken)
     if (res.status !== 201) throw new Error(`creating ${input.name} failed: ${res.status} ${JSON.stringify(res.body)}`)
-    this.didOfKey.set(res.body.apiKey, res.body.did)
+    didOfKey.set(res.body.apiKey, res.body.did)
     return res.body as { id: string; did: string; apiKey: string; name: string; kind: string }
   }
 }
