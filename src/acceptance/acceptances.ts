@@ -211,11 +211,13 @@ export class AcceptanceService {
       proofPurpose: 'assertionMethod',
       names: { proof: 'proof', did: 'issuerDid' },
       fallback: ctx.supersededKeys,
+      signerOf: (header, payload) => credentialFormatOf(header, payload).signer(header, payload),
     })
     checks.push(...proof.checks)
     // The live checks that cannot be delegated to the earlier verifier.
-    const payload = decodeJwt(credentialJwt).payload
-    checks.push(checkDates(payload, [credential, payload.vc], { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
+    const { header, payload } = decodeJwt(credentialJwt)
+    const dated = credentialFormatOf(header, payload).dateSources(payload, credential)
+    checks.push(checkDates(payload, dated, { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
     if (ctx.trustedIssuer) checks.push(await ctx.trustedIssuer(credential, issuer))
     if (ctx.status) checks.push(await checkStatus(credential, issuer, ctx.status))
     return { checks, receipt, credential, digest }

@@ -119,7 +119,7 @@ export class CredentialingFileService {
       credentialId: String(vc.id),
       issuer: typeof vc.issuer === 'string' ? vc.issuer : (vc.issuer as { id: string }).id,
       issuanceDate: vc.issuanceDate as string | undefined,
-      expirationDate: vc.expirationDate as string | undefined,
+      expirationDate: (vc.expirationDate ?? vc.validUntil) as string | undefined,
     }
     if (credential.verified && presentationOk) {
       return reliedOn ? { ...base, status: 'relied-on-receipt', reliedOn, verifiedAt } : { ...base, status: 'verified', verifiedAt }
