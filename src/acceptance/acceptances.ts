@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from 'typeorm'
 import { decodeJwt } from '../credentials/jwt.js'
-import { credentialFormatOf, credentialOfJwt, embeddedCredentialJwts } from '../credentials/formats.js'
+import type { JWTHeader, JWTPayload } from 'did-jwt'
+import { credentialFormatOf, credentialOfJwt, embeddedCredentialJwts, type CredentialFormat } from '../credentials/formats.js'
 import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
 import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
@@ -170,11 +171,15 @@ export class AcceptanceService {
     let credential: Record<string, any>
     let digest: string
     let signedAs: unknown
+    let header: JWTHeader
+    let payload: JWTPayload
+    let format: CredentialFormat
     try {
-      const { header, payload } = decodeJwt(credentialJwt)
-      const signer = credentialFormatOf(header, payload).signer(header, payload)
+      ;({ header, payload } = decodeJwt(credentialJwt))
+      format = credentialFormatOf(header, payload)
+      const signer = format.signer(header, payload)
       signedAs = 'did' in signer ? signer.did : undefined
-      credential = credentialOfJwt(credentialJwt) as unknown as Record<string, any>
+      credential = format.credential(credentialJwt, payload)
       digest = credentialDigest(credentialJwt)
     } catch {
       checks.push(fail('format', 'the credential is not a VC-JWT or a vc+jwt'))
@@ -215,9 +220,7 @@ export class AcceptanceService {
     })
     checks.push(...proof.checks)
     // The live checks that cannot be delegated to the earlier verifier.
-    const { header, payload } = decodeJwt(credentialJwt)
-    const dated = credentialFormatOf(header, payload).dateSources(payload, credential)
-    checks.push(checkDates(payload, dated, { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
+    checks.push(checkDates(payload, format.dateSources(payload, credential), { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
     if (ctx.trustedIssuer) checks.push(await ctx.trustedIssuer(credential, issuer))
     if (ctx.status) checks.push(await checkStatus(credential, issuer, ctx.status))
     return { checks, receipt, credential, digest }
