@@ -9,7 +9,7 @@ import { signAsInstitution } from '../issuance/sign.js'
 import { fail, type Check } from '../verification/checks.js'
 import type { CredentialVerdict, VerifyContext } from '../verification/verify-credential.js'
 import { verifyPresentation, type PresentationVerdict, type SignedPresentationInput } from '../verification/verify-presentation.js'
-import { ReceiptEntity, RelianceEntity, VerificationEntity, type VerificationPurpose, type VerificationRow } from './acceptance.entities.js'
+import { ReceiptEntity, RelianceEntity, VerificationEntity, type ReceiptRow, type VerificationPurpose, type VerificationRow } from './acceptance.entities.js'
 import type { ChallengeService } from './challenges.js'
 import { receiptCredential } from './receipts.js'
 
@@ -159,6 +159,16 @@ export class VerificationService {
 
   async get(verifier: InstitutionRow, id: string): Promise<VerificationRow | undefined> {
     return (await this.deps.db.manager.getRepository(VerificationEntity).findOneBy({ id, institutionId: verifier.id })) ?? undefined
+  }
+
+  /** The receipts a verification of `verifier` produced (one per credential, when it passed). */
+  async receiptsOf(verifier: InstitutionRow, verificationId: string): Promise<ReceiptRow[]> {
+    return this.deps.db.manager.getRepository(ReceiptEntity).find({ where: { verificationId, verifierInstitutionId: verifier.id }, order: { createdAt: 'ASC' } })
+  }
+
+  /** The newest verifications `verifier` ran. */
+  async recent(verifier: InstitutionRow, limit = 50): Promise<VerificationRow[]> {
+    return this.deps.db.manager.getRepository(VerificationEntity).find({ where: { institutionId: verifier.id }, order: { createdAt: 'DESC' }, take: limit })
   }
 
   async receiptJwt(id: string): Promise<string | undefined> {
