@@ -57,7 +57,8 @@ export function webFrame(deps: PageDeps, log: Logger) {
     if (!WEB_PATH.test(ctx.path)) return next()
     ctx.set('Content-Security-Policy', CSP)
     ctx.set('X-Frame-Options', 'DENY')
-    ctx.set('Referrer-Policy', 'no-referrer')
+    // Not no-referrer: with it Chromium sends `Origin: null` on form posts, and the origin check would refuse them.
+    ctx.set('Referrer-Policy', 'same-origin')
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin')
     ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=()')
     try {
