@@ -134,6 +134,8 @@ describe.skipIf(!executablePath)('the office and board pages in Chromium', () =>
 
     await boardPage.goto(svc.url + '/web/board?q=Rivera')
     expect(await boardPage.locator('tbody tr').count()).toBe(1)
+    await expectAccessible(boardPage)
+    await shot(boardPage, 'board-search')
   })
 
   it('board: offers a license to a wallet as a QR code, which a wallet redeems', async () => {

@@ -23,6 +23,7 @@ import { checkList, relianceNote } from './views/common.js'
 
 const hospitals = ['hospital'] as const
 const REQUESTABLE = Object.keys(KNOWN_TYPES).filter((t) => t !== 'PatientIdentityCredential')
+const TYPE_WORDS: Record<string, string> = { ClinicianLicenseCredential: 'State license', BoardCertificationCredential: 'Board certification', DEARegistrationCredential: 'DEA registration' }
 
 const PasteForm = z.strictObject({
   _csrf: z.string(),
@@ -84,7 +85,7 @@ ${alarming.length ? html`<div class="notice" role="alert"><h2>Notifications</h2>
 <section aria-labelledby="start-h"><h2 id="start-h">Verify with the clinician's wallet</h2>
 <form method="post" action="/web/office/requests">${csrfField(page)}
 <label for="r-purpose">Purpose</label><select id="r-purpose" name="purpose">${VERIFICATION_PURPOSES.map((p) => html`<option>${p}</option>`)}</select>
-<fieldset><legend>Credentials to ask for</legend>${REQUESTABLE.map((t, i) => html`<label class="inline"><input type="checkbox" name="type_${t}" ${i === 0 ? 'checked' : ''}> ${t.replace(/Credential$/, '').replace(/([a-z])([A-Z])/g, '$1 $2')}</label>`)}</fieldset>
+<fieldset><legend>Credentials to ask for</legend>${REQUESTABLE.map((t, i) => html`<label class="inline"><input type="checkbox" name="type_${t}" ${i === 0 ? 'checked' : ''}> ${TYPE_WORDS[t] ?? t}</label>`)}</fieldset>
 <label class="inline"><input type="checkbox" name="acceptReceipts" checked> Accept another hospital's receipt (accept once)</label>
 <button type="submit">Show QR code</button></form></section>
 <section aria-labelledby="paste-h"><h2 id="paste-h">Or paste or upload</h2>
