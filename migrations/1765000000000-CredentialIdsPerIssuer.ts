@@ -11,6 +11,8 @@ export class CredentialIdsPerIssuer1765000000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.dropPrimaryKey('medcred_issued_credential')
     await q.createPrimaryKey('medcred_issued_credential', ['issuerInstitutionId', 'id'])
+    // Verifiers know a credential by its issuer's DID (the JWT's iss) and id.
+    await q.createIndex('medcred_issued_credential', new TableIndex({ name: 'IDX_issued_credential_issuer_did_id', columnNames: ['issuerDid', 'id'] }))
 
     await q.addColumn('medcred_status_entry', new TableColumn({ name: 'issuerInstitutionId', type: 'varchar', length: '36', default: "''" }))
     await q.query(
@@ -29,6 +31,7 @@ export class CredentialIdsPerIssuer1765000000000 implements MigrationInterface {
     await q.dropIndex('medcred_status_entry', 'IDX_status_entry_credential')
     await q.createIndex('medcred_status_entry', new TableIndex({ name: 'IDX_status_entry_credential', columnNames: ['credentialId', 'purpose'], isUnique: true }))
     await q.dropColumn('medcred_status_entry', 'issuerInstitutionId')
+    await q.dropIndex('medcred_issued_credential', 'IDX_issued_credential_issuer_did_id')
     await q.dropPrimaryKey('medcred_issued_credential')
     await q.createPrimaryKey('medcred_issued_credential', ['id'])
   }

@@ -30,6 +30,10 @@ export interface Config {
   challengeTtlSeconds: number
   /** How often the DID cache reads new registry events from the chain (keep it at or below the block time). */
   didCachePollMs: number
+  /** How old the KB-JWT of an SD-JWT presentation may be (its `iat`), in seconds. */
+  kbJwtMaxAgeSeconds: number
+  /** How far ahead a patient's signed bearer token or revocation may expire / how old it may be, in seconds (at most 300). */
+  patientTokenMaxSeconds: number
   /**
    * HTTP worker processes (`node:cluster`), each a full replica on the shared database. Default: the
    * machine's cores on PostgreSQL, 1 on SQLite (one file, one writer: see README "Scale").
@@ -137,6 +141,8 @@ const EnvSchema = z
     STATUS_LIST_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     CHALLENGE_TTL_SECONDS: intFrom(300, 10, 86_400),
     DID_CACHE_POLL_MS: intFrom(250, 20, 60_000),
+    KB_JWT_MAX_AGE_SECONDS: intFrom(300, 10, 3600),
+    PATIENT_TOKEN_MAX_SECONDS: intFrom(300, 10, 300),
     WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
     OID4VCI_OFFER_TTL_SECONDS: intFrom(600, 10, 30 * 86_400),
     OID4VCI_NONCE_TTL_SECONDS: intFrom(300, 10, 3_600),
@@ -199,6 +205,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     audit: { anchorEvery: e.AUDIT_ANCHOR_EVERY, anchorSeconds: e.AUDIT_ANCHOR_SECONDS },
     challengeTtlSeconds: e.CHALLENGE_TTL_SECONDS,
     didCachePollMs: e.DID_CACHE_POLL_MS,
+    kbJwtMaxAgeSeconds: e.KB_JWT_MAX_AGE_SECONDS,
+    patientTokenMaxSeconds: e.PATIENT_TOKEN_MAX_SECONDS,
     webConcurrency: e.WEB_CONCURRENCY ?? (e.DATABASE_URL ? os.availableParallelism() : 1),
     oid4vc: {
       offerTtlSeconds: e.OID4VCI_OFFER_TTL_SECONDS,

@@ -19,6 +19,7 @@ import { supersededKeyCheck } from './institutions/superseded-keys.js'
 import { TYPES_REQUIRING_STATUS } from './credentials/subject-schemas.js'
 import { StatusListSource } from './status/list-source.js'
 import { StatusService } from './status/service.js'
+import { TokenStatusLists } from './status/token-status-list.js'
 import { TrustRegistry } from './trust/service.js'
 import { trustCheck } from './trust/trust-check.js'
 import { ChallengeService } from './acceptance/challenges.js'
@@ -27,6 +28,7 @@ import { AcceptanceService } from './acceptance/acceptances.js'
 import { CredentialingFileService } from './acceptance/credentialing-file.js'
 import { auditAcceptance, auditVerification } from './acceptance/audit-events.js'
 import { IssuanceService } from './issuance/service.js'
+import { ConsentService } from './consent/service.js'
 import { Oid4vciIssuer } from './oid4vc/issuer.js'
 import { Oid4vpVerifier } from './oid4vc/verifier.js'
 import { WebSessionService } from './web/sessions.js'
@@ -47,6 +49,7 @@ export interface Medcred {
   agent: MedcredAgent
   /** The capabilities, for tools, benchmarks and tests that call them without HTTP. */
   services: {
+    issuance: IssuanceService
     acceptances: AcceptanceService
     verifications: VerificationService
     trust: TrustRegistry
@@ -92,12 +95,14 @@ export async function startMedcred(
     const registry = new RegistryWriter({ agent, chain, db: database })
     const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl })
     const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log })
-    const status = new StatusService({ db: database, agent, publicUrl: config.publicUrl, notifier: notifications.notifier })
+    const tokenLists = new TokenStatusLists({ db: database, agent, resolver, publicUrl: config.publicUrl })
+    const status = new StatusService({ db: database, agent, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists })
     const trust = new TrustRegistry({ db: database, notifier: notifications.notifier })
-    const issuance = new IssuanceService({ db: database, agent, status })
+    const issuance = new IssuanceService({ db: database, agent, status, resolver, tokenLists, publicUrl: config.publicUrl })
     const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status })
     const statusLists = new StatusListSource({
       status,
+      tokenLists,
       resolver,
       policy: { ...config.statusLists, timeoutMs: 5000, maxBytes: 2 * 1024 * 1024 },
     })
@@ -107,10 +112,19 @@ export async function startMedcred(
       status: { lists: statusLists, typesRequiringStatus: TYPES_REQUIRING_STATUS },
       supersededKeys: supersededKeyCheck({ db: database, resolver }),
       trustedIssuer: trustCheck(trust),
+      sdJwt: { publicUrl: config.publicUrl, kbMaxAgeSeconds: config.kbJwtMaxAgeSeconds },
     }
     const audit = createAudit({ db: database, agent, chain, registry, config: config.audit, log })
     const challenges = new ChallengeService({ db: database, ttlSeconds: config.challengeTtlSeconds })
-    const verifications = new VerificationService({ db: database, agent, challenges, verifyContext, publicUrl: config.publicUrl, audit: auditVerification(audit.log) })
+    const consents = new ConsentService({
+      db: database,
+      resolver,
+      audit: audit.log,
+      publicUrl: config.publicUrl,
+      skewSeconds: config.clockSkewSeconds,
+      tokenMaxSeconds: config.patientTokenMaxSeconds,
+    })
+    const verifications = new VerificationService({ db: database, agent, challenges, verifyContext, publicUrl: config.publicUrl, audit: auditVerification(audit.log), consent: consents })
     const acceptances = new AcceptanceService({ db: database, trust, verifyContext, audit: auditAcceptance(audit.log) })
     const credentialingFiles = new CredentialingFileService({ db: database, verifications, acceptances })
     const oid4vci = new Oid4vciIssuer({
@@ -136,12 +150,15 @@ export async function startMedcred(
       institutions,
       issuance,
       status,
+      tokenLists,
+      publicUrl: config.publicUrl,
       keyRotation,
       trust,
       challenges,
       verifications,
       acceptances,
       credentialingFiles,
+      consents,
       webhooks: notifications.webhooks,
       notices: notifications.notices,
       audit: audit.log,
@@ -171,7 +188,7 @@ export async function startMedcred(
       db: openDb,
       agent,
       verifyContext,
-      services: { acceptances, verifications, trust, status, keyRotation },
+      services: { issuance, acceptances, verifications, trust, status, keyRotation },
       store: database,
       notifier: notifications.notifier,
       audit: audit.log,

@@ -125,7 +125,7 @@ describe('audit append: atomic with the change, gap-free', () => {
   })
 
   it('refuses to append outside a transaction, where the event could commit without its change', async () => {
-    await expect(appendAuditEvent(svc.db.manager, auditEvent(5))).rejects.toThrow(/open transaction/)
+    await expect(appendAuditEvent(svc.store, svc.db.manager, auditEvent(5))).rejects.toThrow(/open transaction/)
   })
 
   it('keeps sequence numbers gap-free and the chain intact under 40 concurrent appends, some rolled back', async () => {

@@ -3,6 +3,7 @@ import { HolderWallet } from '../src/holder/wallet.js'
 import { fhirIssues } from '../src/fhir/validator.js'
 import { startTestService, type TestService } from './helpers/service.js'
 import { VALID_NPI } from './helpers/fixtures.js'
+import { grantConsent, signConsent, signRevocation } from './helpers/consent.js'
 
 const NPI = 'http://hl7.org/fhir/sid/us-npi'
 
@@ -119,6 +120,24 @@ describe('FHIR R4 in and out', () => {
     }, idp.apiKey)
     expect(res.status, JSON.stringify(res.body)).toBe(200)
     expect(res.body.parameter[0].name).toBe('credentialId')
+  })
+
+  it('gives the consents a patient granted to the calling institution as FHIR Consent resources (valid R4)', async () => {
+    const patient = await HolderWallet.create()
+    const active = await grantConsent(svc, await signConsent(patient, hospital.did, { purposes: ['treatment'] }))
+    const revoked = await grantConsent(svc, await signConsent(patient, hospital.did, { purposes: ['treatment'], expiresInSeconds: 2 * 86_400 }))
+    expect((await svc.api.post(`/consents/${revoked}/revoke`, { revocation: await signRevocation(patient, revoked) })).status).toBe(200)
+    const res = await svc.api.get(`/fhir/Consent?patient=${encodeURIComponent(patient.did)}`, hospital.apiKey)
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.type).toMatch(/^application\/fhir\+json/)
+    expect(fhirIssues(res.body)).toEqual([])
+    const byId = Object.fromEntries(res.body.entry.map((e: any) => [e.resource.id, e.resource]))
+    expect(byId[active]).toMatchObject({ resourceType: 'Consent', status: 'active', patient: { identifier: { value: patient.did } }, provision: { type: 'permit', purpose: [{ code: 'treatment' }] } })
+    expect(byId[revoked].status).toBe('inactive')
+    const other = await svc.api.get(`/fhir/Consent?patient=${encodeURIComponent(patient.did)}`, board.apiKey)
+    expect(other.body.entry).toEqual([])
+    expect((await svc.api.get('/fhir/Consent?patient=bob', hospital.apiKey)).status).toBe(400)
+    expect((await svc.api.get(`/fhir/Consent?patient=${encodeURIComponent(patient.did)}`)).status).toBe(401)
   })
 
   const subject = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'

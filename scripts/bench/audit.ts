@@ -3,7 +3,7 @@ import type { NewAuditEvent } from '../../src/audit/types.js'
 import { IssuedCredentialEntity, type IssuedCredentialRow } from '../../src/issuance/issued-credential.entity.js'
 import { HolderWallet } from '../../src/holder/wallet.js'
 import { verifyCredential } from '../../src/verification/verify-credential.js'
-import { issueBenchLicense, timeIt, type BenchContext, type Row } from './harness.js'
+import { issueBenchLicense, msPerOp, type BenchContext, type Figure } from './harness.js'
 
 /**
  * Issue 5: what the audit trail adds. Each figure is timed with and without the audit append in the same run:
@@ -14,7 +14,7 @@ import { issueBenchLicense, timeIt, type BenchContext, type Row } from './harnes
  * Signing, status allocation and the chain are left out of the issuance figure on purpose: they are the
  * same with or without audit and would only hide the difference.
  */
-export async function benchAudit(ctx: BenchContext): Promise<Row[]> {
+export async function benchAudit(ctx: BenchContext): Promise<Figure[]> {
   const { medcred } = ctx
   const board = (await ctx.post('/institutions', { name: 'Audit Bench Board', kind: 'board', jurisdiction: 'US-TX' }, ctx.adminToken)).body
   const actor = { type: 'institution' as const, id: board.id as string, did: board.did as string }
@@ -46,10 +46,10 @@ export async function benchAudit(ctx: BenchContext): Promise<Row[]> {
     })
   const eightAtOnce = (audited: boolean) => () => Promise.all(Array.from({ length: 8 }, issue(audited)))
 
-  const issueBaseMs = await timeIt(issue(false), 300, 30)
-  const issueMs = await timeIt(issue(true), 300, 30)
-  const parallelBaseMs = (await timeIt(eightAtOnce(false), 60, 6)) / 8
-  const parallelMs = (await timeIt(eightAtOnce(true), 60, 6)) / 8
+  const issueBaseMs = await msPerOp(issue(false), 300)
+  const issueMs = await msPerOp(issue(true), 300)
+  const parallelBaseMs = (await msPerOp(eightAtOnce(false), 60)) / 8
+  const parallelMs = (await msPerOp(eightAtOnce(true), 60)) / 8
 
   const holder = await HolderWallet.create()
   const license = await issueBenchLicense(ctx, board.apiKey, holder.did)
@@ -68,12 +68,12 @@ export async function benchAudit(ctx: BenchContext): Promise<Row[]> {
       })
     }
   }
-  const verifyBaseMs = await timeIt(verify(false))
-  const verifyMs = await timeIt(verify(true))
+  const verifyBaseMs = await msPerOp(verify(false), 200)
+  const verifyMs = await msPerOp(verify(true), 200)
 
   return [
-    { name: 'issuance tx + audit append', ms: issueMs, baseline: 'issuance tx, no audit', baselineMs: issueBaseMs },
-    { name: 'issuance tx + audit append, 8 at once (per tx)', ms: parallelMs, baseline: 'same, no audit', baselineMs: parallelBaseMs },
-    { name: 'verify credential + audit record', ms: verifyMs, baseline: 'verify credential, no audit', baselineMs: verifyBaseMs },
+    { name: 'issuance transaction + audit append', value: issueMs, unit: 'ms', baseline: { name: 'issuance transaction, no audit', value: issueBaseMs } },
+    { name: 'same, 8 at once (per transaction)', value: parallelMs, unit: 'ms', baseline: { name: 'same, no audit', value: parallelBaseMs } },
+    { name: 'verify a credential + audit record', value: verifyMs, unit: 'ms', baseline: { name: 'verify, no audit', value: verifyBaseMs } },
   ]
 }

@@ -1,6 +1,7 @@
 import { EntitySchema } from 'typeorm'
 
-export const VERIFICATION_PURPOSES = ['onboarding', 'recredentialing', 'privileging', 'ongoing-monitoring', 'other'] as const
+/** Credentialing purposes (clinicians), then the patient purposes a consent can grant (treatment, payment, operations, research). */
+export const VERIFICATION_PURPOSES = ['onboarding', 'recredentialing', 'privileging', 'ongoing-monitoring', 'other', 'treatment', 'payment', 'operations', 'research'] as const
 export type VerificationPurpose = (typeof VERIFICATION_PURPOSES)[number]
 
 /** A challenge a hospital asked for; a presentation may answer it once, before it expires. */

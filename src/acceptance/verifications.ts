@@ -8,7 +8,10 @@ import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { signAsInstitution } from '../issuance/sign.js'
 import { fail, type Check } from '../verification/checks.js'
 import type { CredentialVerdict, VerifyContext } from '../verification/verify-credential.js'
-import { verifyPresentation, type PresentationVerdict, type SignedPresentationInput } from '../verification/verify-presentation.js'
+import type { PresentationVerdict, SignedPresentationInput } from '../verification/verify-presentation.js'
+import { verifyAnyPresentation, type AnyPresentationVerdict } from '../verification/presentation-formats.js'
+import type { ConsentActor, ConsentDecision, ConsentService } from '../consent/service.js'
+import { enforceConsent } from '../consent/enforce.js'
 import { ReceiptEntity, RelianceEntity, VerificationEntity, type ReceiptRow, type VerificationPurpose, type VerificationRow } from './acceptance.entities.js'
 import type { ChallengeService } from './challenges.js'
 import { receiptCredential } from './receipts.js'
@@ -24,7 +27,7 @@ export interface VerificationRequest {
 
 export interface VerificationOutcome {
   verification: VerificationRow
-  verdict: PresentationVerdict
+  verdict: AnyPresentationVerdict
   receipts: VerifiableCredential[]
 }
 
@@ -44,19 +47,38 @@ export class VerificationService {
       publicUrl: string
       /** Appends to the audit trail inside the verification's transaction. */
       audit?: (m: EntityManager, verification: VerificationRow) => Promise<unknown>
+      /** Patients' consents: a patient credential verified for an institution needs one (the `consent` check). */
+      consent?: ConsentService
     },
   ) {}
 
   async verify(verifier: InstitutionRow, request: VerificationRequest): Promise<VerificationOutcome> {
     const challengeProblem = await this.deps.challenges.consume(verifier, request.challenge, request.domain)
-    const verdict: PresentationVerdict = challengeProblem
+    const verdict: AnyPresentationVerdict = challengeProblem
       ? { verified: false, checks: [fail('challenge', challengeProblem)], credentials: [] }
-      : await verifyPresentation(request.verifiablePresentation, request, this.deps.verifyContext, request.settle)
-    return this.record(verifier, request.purpose, verdict)
+      : await verifyAnyPresentation(request.verifiablePresentation, request, this.deps.verifyContext, request.settle)
+    const { verdict: checked, decisions } = await this.withConsent(verifier, request.purpose, verdict)
+    return this.record(verifier, request.purpose, checked, [], decisions)
+  }
+
+  /**
+   * The verdict with a `consent` check for each patient credential in it, for this verifier and purpose;
+   * pass the decisions to `record`, which audits them. Every way a hospital verifies (this service, OID4VP,
+   * credentialing files) goes through here.
+   */
+  withConsent(verifier: InstitutionRow, purpose: string, verdict: AnyPresentationVerdict): Promise<{ verdict: AnyPresentationVerdict; decisions: ConsentDecision[] }> {
+    const by: ConsentActor = { actor: { type: 'institution', id: verifier.id, did: verifier.did } }
+    return enforceConsent(this.deps.consent, verdict, { grantee: verifier, purpose, by })
   }
 
   /** Persists the verification and, if it passed, signs and stores the receipts, in one transaction. */
-  async record(verifier: InstitutionRow, purpose: VerificationPurpose, verdict: PresentationVerdict, extraChecks: Check[] = []): Promise<VerificationOutcome> {
+  async record(
+    verifier: InstitutionRow,
+    purpose: VerificationPurpose,
+    verdict: AnyPresentationVerdict,
+    extraChecks: Check[] = [],
+    consentDecisions: ConsentDecision[] = [],
+  ): Promise<VerificationOutcome> {
     const now = new Date().toISOString()
     const verification: VerificationRow = {
       id: randomUUID(),
@@ -79,6 +101,7 @@ export class VerificationService {
           else receipts.push(await this.receipt(m, verifier, verification, credential, verdict))
         }
       }
+      for (const d of consentDecisions) await this.deps.consent?.auditCheck(m, { actor: { type: 'institution', id: verifier.id, did: verifier.did } }, d, verification.id)
       await this.deps.audit?.(m, verification)
       return { verification, verdict, receipts }
     })
@@ -175,3 +198,4 @@ export class VerificationService {
     return (await this.deps.db.manager.getRepository(ReceiptEntity).findOneBy({ id }))?.jwt
   }
 }
+

@@ -4,11 +4,13 @@ import type { IssuanceService } from '../issuance/service.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { KeyRotationService } from '../institutions/key-rotation.js'
 import type { StatusService } from '../status/service.js'
+import type { TokenStatusLists } from '../status/token-status-list.js'
 import type { TrustRegistry } from '../trust/service.js'
 import type { ChallengeService } from '../acceptance/challenges.js'
 import type { VerificationService } from '../acceptance/verifications.js'
 import type { AcceptanceService } from '../acceptance/acceptances.js'
 import type { CredentialingFileService } from '../acceptance/credentialing-file.js'
+import type { ConsentService } from '../consent/service.js'
 import type { NotificationService, WebhookService } from '../notifications/index.js'
 import type { InstitutionService } from '../institutions/service.js'
 import type { DidResolver } from '../did/resolver.js'
@@ -33,6 +35,8 @@ import { verificationRoutes } from './routes/verifications.js'
 import { acceptanceRoutes } from './routes/acceptances.js'
 import { notificationRoutes } from './routes/notifications.js'
 import { webhookRoutes } from './routes/webhooks.js'
+import { consentRoutes } from './routes/consents.js'
+import { typeMetadataRoutes } from './routes/type-metadata.js'
 import { oid4vciRoutes } from './routes/oid4vci.js'
 import { oid4vpRoutes } from './routes/oid4vp.js'
 import { signInLinkRoutes } from './routes/sign-in-links.js'
@@ -48,12 +52,16 @@ export interface AppDeps {
   institutions: InstitutionService
   issuance: IssuanceService
   status: StatusService
+  tokenLists: TokenStatusLists
+  /** Base URL of this deployment (PUBLIC_URL): `vct` URLs, the audience of patients' tokens. */
+  publicUrl: string
   keyRotation: KeyRotationService
   trust: TrustRegistry
   challenges: ChallengeService
   verifications: VerificationService
   acceptances: AcceptanceService
   credentialingFiles: CredentialingFileService
+  consents: ConsentService
   webhooks: WebhookService
   notices: NotificationService
   audit: AuditLog
@@ -90,7 +98,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(jsonBody(deps.limits.bodyBytes, { formPaths: new RegExp(`${WALLET_PROTOCOL_PATH.source}|${WEB_PATH.source}`) }))
   app.use(webFrame(deps, deps.log))
 
-  for (const routes of [webRoutes, signInLinkRoutes, fhirRoutes, healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes]) {
+  for (const routes of [webRoutes, signInLinkRoutes, fhirRoutes, healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes]) {
     const router = routes(deps)
     app.use(router.routes()).use(router.allowedMethods())
   }

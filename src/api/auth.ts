@@ -10,10 +10,14 @@ export type Caller =
   | { kind: 'admin' }
   | { kind: 'institution'; institution: InstitutionRow }
 
+const COMPACT_JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/
+
 /**
  * Works out who is calling from `Authorization: Bearer …`: the admin token (compared in constant time)
  * or an institution's API key (looked up by hash). A token that is neither is a 401, not "anonymous",
  * and counts as a failed authentication of the client's address (past the limit: 429, see RateLimits).
+ * A compact JWT (a patient's signed token) leaves the caller anonymous everywhere; only a route that takes
+ * one reads it (`patientBearerOf`), and verifies and spends it there.
  */
 export function authenticate(deps: { adminToken: string; institutions: InstitutionService; rateLimits: RateLimits }, opts: { foreignBearer?: RegExp } = {}) {
   return async (ctx: Context, next: Next) => {
@@ -22,9 +26,10 @@ export function authenticate(deps: { adminToken: string; institutions: Instituti
     let caller: Caller = { kind: 'anonymous' }
     if (header) {
       deps.rateLimits.refuseIfLockedOut(ctx.ip)
-      const m = /^Bearer\s+(\S{1,512})$/i.exec(header)
+      const m = /^Bearer\s+(\S{1,2048})$/i.exec(header)
       if (!m) throw new AppError('unauthorized', 'use Authorization: Bearer <token>')
       if (secretsEqual(m[1], deps.adminToken)) caller = { kind: 'admin' }
+      else if (COMPACT_JWT.test(m[1])) ctx.state.patientBearer = m[1]
       else {
         const institution = await deps.institutions.authenticate(m[1])
         if (!institution) {
@@ -37,6 +42,11 @@ export function authenticate(deps: { adminToken: string; institutions: Instituti
     ctx.state.caller = caller
     return next()
   }
+}
+
+/** The patient's signed bearer token, when the request carries one (unverified: the consent capability checks it). */
+export function patientBearerOf(ctx: Context): string | undefined {
+  return ctx.state.patientBearer as string | undefined
 }
 
 export function callerOf(ctx: Context): Caller {

@@ -68,12 +68,16 @@ export async function eventProof(
   const row = await scoped(q, scope).getOne()
   if (!row) throw new AppError('not-found', `no audit event ${seq} visible to this caller`)
   const event = fromRow(row)
+  // The last batch starting at or before the event (one step down the primary key, however many batches
+  // there are), and the event only if that batch reaches it.
   const batch = await manager
     .getRepository(AuditAnchorEntity)
     .createQueryBuilder('a')
-    .where('a.fromSeq <= :seq AND a.toSeq >= :seq', { seq })
+    .where('a.fromSeq <= :seq', { seq })
+    .orderBy('a.fromSeq', 'DESC')
+    .limit(1)
     .getOne()
-  if (!batch) return { event, proof: null, anchor: null }
+  if (!batch || batch.toSeq < seq) return { event, proof: null, anchor: null }
   const hashes = await manager
     .getRepository(AuditEventEntity)
     .createQueryBuilder('e')

@@ -13,11 +13,15 @@ import { KeyRotationEntity } from '../institutions/key-rotation.entity.js'
 import { notificationEntities } from '../notifications/entities.js'
 import { StatusChangeEntity, StatusEntryEntity, StatusListEntity } from '../status/status.entities.js'
 import { TrustedIssuerEntity, TrustedVerifierEntity } from '../trust/trust.entities.js'
+import { TokenStatusEntryEntity, TokenStatusListEntity } from '../status/token-status.entities.js'
+import { ConsentEntity, PatientTokenUseEntity } from '../consent/consent.entities.js'
+
 import { oid4vcEntities } from '../oid4vc/entities.js'
 import { webEntities } from '../web/session.entities.js'
 
 export const medcredEntities = [InstitutionEntity, IssuedCredentialEntity, StatusListEntity, StatusEntryEntity, StatusChangeEntity, KeyRotationEntity, ...auditEntities, ...notificationEntities,
-  TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity, IdempotencyEntity, ...oid4vcEntities, ...webEntities]
+  TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity, IdempotencyEntity, ...oid4vcEntities,
+  TokenStatusListEntity, TokenStatusEntryEntity, ConsentEntity, PatientTokenUseEntity, ...webEntities]
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; unset = SQLite file `<dataDir>/medcred.sqlite`. */

@@ -83,21 +83,38 @@ export class Database {
    * each, in order. On SQLite the statement is prepared once and run on the shared connection.
    */
   async rows<T>(sql: string, params: unknown[]): Promise<T[]> {
-    if (this.isPostgres) return this.ds.query(sql, params)
+    return this.isPostgres ? this.ds.query(sql, params) : this.sqlite<T>(sql, params)
+  }
+
+  /**
+   * One statement of the hot path inside `manager`'s transaction, with the placeholders of `rows`: on
+   * PostgreSQL on the transaction's own connection, on SQLite prepared once on the one shared connection
+   * (which is the transaction's).
+   */
+  async run<T = unknown>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+    return this.isPostgres ? manager.query(sql, params) : this.sqlite<T>(sql, params)
+  }
+
+  private sqlite<T>(sql: string, params: unknown[]): T[] {
     let statement = this.statements.get(sql)
     if (!statement) {
       const sqlite = (this.ds.driver as unknown as { databaseConnection: { prepare(sql: string): PreparedStatement } }).databaseConnection
       statement = sqlite.prepare(sql.replace(/\$\d+/g, '?'))
       this.statements.set(sql, statement)
     }
-    return statement.all(...params) as T[]
+    if (statement.reader) return statement.all(...params) as T[]
+    statement.run(...params)
+    return []
   }
 
   private readonly statements = new Map<string, PreparedStatement>()
 }
 
 interface PreparedStatement {
+  /** Whether the statement returns rows (better-sqlite3 refuses `all` on one that does not). */
+  reader: boolean
   all(...params: unknown[]): unknown[]
+  run(...params: unknown[]): unknown
 }
 
 /**

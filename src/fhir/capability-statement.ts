@@ -1,6 +1,6 @@
 import type { CapabilityStatement } from '@medplum/fhirtypes'
 
-/** What medcred's FHIR endpoint does: the two issuing operations, and VerificationResult read and search. */
+/** What medcred's FHIR endpoint does: the two issuing operations, VerificationResult read and search, Consent search. */
 export function capabilityStatement(publicUrl: string, version: string): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
@@ -28,6 +28,11 @@ export function capabilityStatement(publicUrl: string, version: string): Capabil
             type: 'VerificationResult',
             interaction: [{ code: 'read' }, { code: 'search-type' }],
             searchParam: [{ name: 'target', type: 'reference', documentation: 'Practitioner/{npi}' }],
+          },
+          {
+            type: 'Consent',
+            interaction: [{ code: 'search-type' }],
+            searchParam: [{ name: 'patient', type: 'reference', documentation: "the patient's DID; the consents granted to the calling institution" }],
           },
         ],
       },

@@ -34,5 +34,6 @@ export const IssuedCredentialEntity = new EntitySchema<IssuedCredentialRow>({
   indices: [
     { name: 'IDX_issued_credential_issuer', columns: ['issuerInstitutionId'] },
     { name: 'IDX_issued_credential_subject', columns: ['subjectDid'] },
+    { name: 'IDX_issued_credential_issuer_did_id', columns: ['issuerDid', 'id'] },
   ],
 })

@@ -24,9 +24,61 @@ import type { StatusService } from '../status/service.js'
 import type { StatusPurpose } from '../status/status.entities.js'
 import { IssuedCredentialEntity, type IssuedCredentialRow } from './issued-credential.entity.js'
 import { signAsInstitution } from './sign.js'
+import { SD_JWT_TYPES, signSdJwtVc } from './sd-jwt-issue.js'
+import type { DidResolver } from '../did/resolver.js'
+import type { TokenStatusLists } from '../status/token-status-list.js'
+import { SD_JWT_VC_FORMAT, sdJwtDigest } from '../credentials/sd-jwt-vc.js'
+
+/** The securing formats `POST /credentials/issue` offers (`options.format`); VC-JWT unless asked. */
+export const ISSUE_FORMATS = ['jwt_vc', SD_JWT_VC_FORMAT] as const
+export type IssueFormat = (typeof ISSUE_FORMATS)[number]
+
+/** What one format makes of a checked credential: the reply (`verifiableCredential`), what is stored, its digest. */
+interface Secured {
+  reply: VerifiableCredential | string
+  stored: string
+  digest: string
+}
+
+type SecureFn = (
+  m: EntityManager,
+  signer: InstitutionRow,
+  credential: Record<string, unknown>,
+  rules: { type: string; purposes: StatusPurpose[] },
+) => Promise<Secured>
 
 export class IssuanceService {
-  constructor(private readonly deps: { db: Database; agent: MedcredAgent; status: StatusService }) {}
+  /** Every format shares validation, idempotency, the stored row and the audit event; only securing differs. */
+  private readonly formats: Record<IssueFormat, SecureFn>
+
+  constructor(
+    private readonly deps: {
+      db: Database
+      agent: MedcredAgent
+      status: StatusService
+      resolver: DidResolver
+      tokenLists: TokenStatusLists
+      publicUrl: string
+    },
+  ) {
+    this.formats = {
+      jwt_vc: async (m, signer, credential, { purposes }) => {
+        const entries = await this.deps.status.allocate(m, signer, credential.id as string, purposes)
+        credential.credentialStatus = entries.length === 1 ? entries[0] : entries
+        const vc = await signAsInstitution(this.deps.agent, signer, credential)
+        const jwt = vc.proof.jwt as string
+        return { reply: vc, stored: jwt, digest: credentialDigest(jwt) }
+      },
+      [SD_JWT_VC_FORMAT]: async (m, signer, credential, { type }) => {
+        if (!SD_JWT_TYPES.has(type)) {
+          throw new AppError('invalid-request', `options.format: ${SD_JWT_VC_FORMAT} is offered for ${[...SD_JWT_TYPES].join(', ')}, not ${type}`)
+        }
+        const status = await this.deps.tokenLists.allocate(m, signer, credential.id as string)
+        const sdJwt = await signSdJwtVc(this.deps, signer, credential, type, status)
+        return { reply: sdJwt, stored: sdJwt, digest: sdJwtDigest(sdJwt.split('~')[0]) }
+      },
+    }
+  }
 
   /**
    * Signs `input` as a VC-JWT with the institution's DID and stores it. Known types (licenses, patient
@@ -38,12 +90,13 @@ export class IssuanceService {
     input: UnsignedCredential,
     audit?: (m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>,
     idempotency?: IdempotencyKey,
-  ): Promise<VerifiableCredential> {
+    format: IssueFormat = 'jwt_vc',
+  ): Promise<VerifiableCredential | string> {
     try {
-      return await this.issueOnce(issuer, input, audit, idempotency)
+      return await this.issueOnce(issuer, input, audit, idempotency, format)
     } catch (e) {
       // Two requests with one key at once: the loser's insert hits the key's row; answer with the winner's reply.
-      const again = idempotency && isUniqueViolation(e) ? await replayed<VerifiableCredential>(this.deps.db.manager, idempotency) : undefined
+      const again = idempotency && isUniqueViolation(e) ? await replayed<VerifiableCredential | string>(this.deps.db.manager, idempotency) : undefined
       if (again) return again
       throw e
     }
@@ -54,37 +107,37 @@ export class IssuanceService {
     input: UnsignedCredential,
     audit: ((m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>) | undefined,
     idempotency: IdempotencyKey | undefined,
-  ): Promise<VerifiableCredential> {
+    format: IssueFormat,
+  ): Promise<VerifiableCredential | string> {
     const { credential, purposes } = this.prepare(issuer, input)
     const id = credential.id as string
+    const types = asArray(credential.type as string | string[])
+    const type = types.filter((t) => t !== 'VerifiableCredential').at(-1) ?? 'VerifiableCredential'
+    const secure = this.formats[format]
     return this.deps.db.transaction(async (m) => {
-      const again = await replayed<VerifiableCredential>(m, idempotency)
+      const again = await replayed<VerifiableCredential | string>(m, idempotency)
       if (again) return again
       // The key as it is now (a rotation may have switched it since authentication), held until commit.
       const signer = await currentSigner(m, this.deps.db, issuer.id)
       if (await m.getRepository(IssuedCredentialEntity).existsBy({ issuerInstitutionId: issuer.id, id })) {
         throw new AppError('conflict', `this institution already issued a credential with id ${id}`)
       }
-      const entries = await this.deps.status.allocate(m, signer, id, purposes)
-      credential.credentialStatus = entries.length === 1 ? entries[0] : entries
-      const vc = await signAsInstitution(this.deps.agent, signer, credential)
-      const jwt = vc.proof.jwt as string
-      const types = asArray(vc.type as string | string[])
+      const secured = await secure(m, signer, credential, { type, purposes })
       const row: IssuedCredentialRow = {
         id,
         issuerInstitutionId: issuer.id,
         issuerDid: issuer.did,
         subjectDid: (credential.credentialSubject as { id?: string }).id ?? null,
-        type: types.filter((t) => t !== 'VerifiableCredential').at(-1) ?? 'VerifiableCredential',
-        jwt,
-        digest: credentialDigest(jwt),
+        type,
+        jwt: secured.stored,
+        digest: secured.digest,
         issuedAt: new Date().toISOString(),
         expiresAt: (credential.expirationDate as string | undefined) ?? null,
       }
       await m.getRepository(IssuedCredentialEntity).insert(row)
-      await remember(m, idempotency, 201, vc)
+      await remember(m, idempotency, 201, secured.reply)
       await audit?.(m, row)
-      return vc
+      return secured.reply
     })
   }
 

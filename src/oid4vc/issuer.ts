@@ -77,7 +77,9 @@ export class Oid4vciIssuer {
     const issuer = this.issuerUrl(institution.id)
     const configurations: Record<string, unknown> = {}
     for (const [, format] of Object.entries(WALLET_FORMATS)) {
-      for (const type of walletTypes(institution.kind).all) configurations[format.configurationId(type)] = format.configuration(type, displayName(type))
+      for (const type of walletTypes(institution.kind).all) {
+        if (format.offers(type)) configurations[format.configurationId(type)] = format.configuration(type, displayName(type), this.deps.publicUrl)
+      }
     }
     return {
       credential_issuer: issuer,
@@ -116,6 +118,9 @@ export class Oid4vciIssuer {
       throw new AppError('invalid-credential', `credential.type: a ${issuer.kind} offers only ${walletTypes(issuer.kind).offerable.join(', ') || 'nothing'} to wallets`, {
         errors: [{ field: 'credential.type', message: 'not a credential type in this issuer\'s metadata' }],
       })
+    }
+    if (!WALLET_FORMATS[format].offers(type)) {
+      throw new AppError('invalid-request', `format: ${type} is not offered as ${format}`, { errors: [{ field: 'format', message: `not offered for ${type}` }] })
     }
     if (input.credential.credentialSubject.id !== undefined) {
       throw new AppError('invalid-request', 'credential.credentialSubject.id: is set from the wallet\'s key proof, not by the offer', {
@@ -318,6 +323,7 @@ export class Oid4vciIssuer {
           await this.deps.audit.append(m, { actor, action: 'credential.issued', subject: { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, outcome: 'success', detail: { credentialType: row.type, via: 'oid4vci', offerId: offer.id } })
         },
         idempotencyKey(issuer.id, `oid4vci-offer:${offer.id}`, unsigned),
+        WALLET_FORMATS[offer.format].issueFormat,
       )
     } catch (e) {
       await this.deps.db.transaction((m) =>

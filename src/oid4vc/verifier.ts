@@ -16,7 +16,7 @@ import { currentSigner } from '../institutions/signing-key.js'
 import { bodyProblem } from '../validation.js'
 import { fail, failures, pass, verdict, type Check } from '../verification/checks.js'
 import type { VerifyContext } from '../verification/verify-credential.js'
-import { verifyPresentation } from '../verification/verify-presentation.js'
+import { verifyAnyPresentation } from '../verification/presentation-formats.js'
 import { PresentationRequestEntity, type PresentationOutcome, type PresentationRequestRow, type PresentationRequestStatus } from './entities.js'
 import { DEFAULT_FORMAT, WALLET_FORMATS } from './formats.js'
 import type { Oid4vciIssuer } from './issuer.js'
@@ -213,9 +213,10 @@ export class Oid4vpVerifier {
     expected: { challenge: string; domain: string },
     typesCheck: Check,
   ): Promise<{ status: PresentationRequestStatus; checks: Check[] }> {
-    const presented = await verifyPresentation(presentation, expected, this.deps.verifyContext)
-    const combined = { ...presented, ...verdict([...presented.checks, typesCheck]) }
-    const { verification, receipts } = await this.deps.verifications.record(hospital, row.purpose as VerificationPurpose, combined)
+    const presented = await verifyAnyPresentation(presentation, expected, this.deps.verifyContext)
+    const checked = await this.deps.verifications.withConsent(hospital, row.purpose, { ...presented, ...verdict([...presented.checks, typesCheck]) })
+    const combined = checked.verdict
+    const { verification, receipts } = await this.deps.verifications.record(hospital, row.purpose as VerificationPurpose, combined, [], checked.decisions)
     const status = verification.verified ? 'verified' : 'failed'
     const receiptOfferIds = verification.verified
       ? await this.deps.db.transaction(async (m) => {

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto'
 import type { DidResolver } from '../did/resolver.js'
 import type { StatusService } from './service.js'
 import { verifyStatusList, type VerifiedList } from './list-credential.js'
+import { verifyStatusListToken, type VerifiedToken } from './token-status-check.js'
+import type { TokenStatusLists } from './token-status-list.js'
 
 export interface StatusFetchPolicy {
   /** Hosts whose status lists may be fetched over https. */
@@ -13,6 +15,7 @@ export interface StatusFetchPolicy {
 }
 
 export type ListLookup = { ok: true; list: VerifiedList } | { ok: false; reason: string }
+export type TokenLookup = { ok: true; token: VerifiedToken } | { ok: false; reason: string }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
@@ -26,8 +29,36 @@ export class StatusListSource {
   /** Our own lists: the last version verified of each. */
   private readonly local = new Map<string, { version: number; list: VerifiedList }>()
   private readonly remote = new Map<string, { etag: string; jwt: string }>()
+  private readonly verifiedTokens = new Map<string, VerifiedToken>()
 
-  constructor(private readonly deps: { status: StatusService; resolver: DidResolver; policy: StatusFetchPolicy }) {}
+  constructor(private readonly deps: { status: StatusService; tokenLists?: TokenStatusLists; resolver: DidResolver; policy: StatusFetchPolicy }) {}
+
+  /**
+   * An IETF Status List Token (`status.status_list.uri` of an SD-JWT VC): ours from the database, anyone
+   * else's under the same fetch policy as the W3C lists; verified once per version.
+   */
+  async loadToken(uri: string): Promise<TokenLookup> {
+    const localId = this.deps.tokenLists?.localListId(uri)
+    let jwt: string
+    if (localId !== undefined) {
+      const published = await this.deps.tokenLists!.published(localId)
+      if (!published) return { ok: false, reason: `status list ${uri} does not exist` }
+      jwt = published.jwt
+    } else {
+      const fetched = await this.fetchRemote(uri, 'application/statuslist+jwt', (text) => (/^[\w-]+\.[\w-]+\.[\w-]+$/.test(text.trim()) ? text.trim() : undefined))
+      if (!fetched.ok) return fetched
+      jwt = fetched.jwt
+    }
+    const key = createHash('sha256').update(jwt).digest('hex')
+    const cached = this.verifiedTokens.get(key)
+    if (cached) return { ok: true, token: cached }
+    const result = await verifyStatusListToken(jwt, uri, this.deps.resolver)
+    if (result.ok) {
+      if (this.verifiedTokens.size > 1000) this.verifiedTokens.clear()
+      this.verifiedTokens.set(key, result.token)
+    }
+    return result
+  }
 
   async load(url: string): Promise<ListLookup> {
     const localId = this.deps.status.localListId(url)
@@ -62,7 +93,11 @@ export class StatusListSource {
     return result
   }
 
-  private async fetchRemote(url: string): Promise<{ ok: true; jwt: string } | { ok: false; reason: string }> {
+  private async fetchRemote(
+    url: string,
+    accept = 'application/vc+jwt, application/jwt, application/json',
+    extract: (text: string) => string | undefined = extractJwt,
+  ): Promise<{ ok: true; jwt: string } | { ok: false; reason: string }> {
     const { policy } = this.deps
     let parsed: URL
     try {
@@ -79,15 +114,15 @@ export class StatusListSource {
     const previous = this.remote.get(url)
     try {
       const res = await fetch(url, {
-        headers: { accept: 'application/vc+jwt, application/jwt, application/json', ...(previous ? { 'if-none-match': previous.etag } : {}) },
+        headers: { accept, ...(previous ? { 'if-none-match': previous.etag } : {}) },
         redirect: 'error',
         signal: AbortSignal.timeout(policy.timeoutMs),
       })
       if (res.status === 304 && previous) return { ok: true, jwt: previous.jwt }
       if (!res.ok) return { ok: false, reason: `status list ${url} answered ${res.status}` }
       const text = await readBounded(res, policy.maxBytes)
-      const jwt = extractJwt(text)
-      if (!jwt) return { ok: false, reason: `status list ${url} did not return a VC-JWT` }
+      const jwt = extract(text)
+      if (!jwt) return { ok: false, reason: `status list ${url} did not return a ${accept.split(',')[0].replace('application/', '')}` }
       const etag = res.headers.get('etag')
       if (etag) this.remote.set(url, { etag, jwt })
       return { ok: true, jwt }

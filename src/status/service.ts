@@ -12,6 +12,7 @@ import { signAsInstitution } from '../issuance/sign.js'
 import { Bitstring } from './bitstring.js'
 import { permutedIndex } from './index-permutation.js'
 import { STATUS_ENTRY_TYPES, statusListCredential } from './list-credential.js'
+import { TOKEN_STATUS_TYPE, type TokenStatusLists } from './token-status-list.js'
 import {
   StatusChangeEntity,
   StatusEntryEntity,
@@ -61,7 +62,16 @@ export interface StatusChangeResult {
  * credentials served at `/status/{listId}`.
  */
 export class StatusService {
-  constructor(private readonly deps: { db: Database; agent: MedcredAgent; publicUrl: string; notifier: Notifier }) {}
+  constructor(
+    private readonly deps: {
+      db: Database
+      agent: MedcredAgent
+      publicUrl: string
+      notifier: Notifier
+      /** The IETF Token Status Lists of SD-JWT VCs (`credentialStatus` type `TokenStatusList`). */
+      tokenLists?: TokenStatusLists
+    },
+  ) {}
 
   listUrl(listId: string): string {
     return `${this.deps.publicUrl}/status/${listId}`
@@ -152,6 +162,7 @@ export class StatusService {
       const jwt = await this.signList(issuer, list.id, list.purpose, bits)
       await m.getRepository(StatusListEntity).update({ id: list.id }, { jwt, version: list.version + 1, updatedAt: new Date().toISOString() })
     }
+    await this.deps.tokenLists?.resignAll(m, issuer)
   }
 
   /**
@@ -175,6 +186,13 @@ export class StatusService {
       let changed = false
       const details: string[] = []
       for (const request of requests) {
+        if (request.type === TOKEN_STATUS_TYPE) {
+          const outcome = await this.applyToken(m, signer, issuer, credentialId, request.status, reason)
+          byPurpose.set('revocation', { ...tokenEntry(issuer.id, credentialId), state: outcome.state })
+          changed ||= outcome.changed
+          details.push(outcome.detail)
+          continue
+        }
         if (!(STATUS_ENTRY_TYPES as readonly string[]).includes(request.type)) {
           throw new AppError('invalid-request', `credentialStatus type ${request.type} is not this credential's (StatusList2021Entry)`)
         }
@@ -187,6 +205,18 @@ export class StatusService {
       await audit?.(m, result)
       return result
     })
+  }
+
+  /** A Token Status List entry (SD-JWT VC): revocation only, and final. */
+  private async applyToken(m: EntityManager, signer: Signer, issuer: InstitutionRow, credentialId: string, status: CredentialState, reason: StatusReason) {
+    const lists = this.deps.tokenLists
+    const state = lists ? await lists.stateOf(m, issuer.id, credentialId) : undefined
+    if (!lists || !state) throw new AppError('invalid-request', `credentialStatus type ${TOKEN_STATUS_TYPE} is not this credential's (it has no Token Status List entry)`)
+    if (state === 'revoked' && status !== 'revoked') throw new AppError('conflict', 'the credential is revoked, and revocation is final; issue a new credential instead')
+    if (status === 'suspended') throw new AppError('conflict', 'this credential type cannot be suspended (its Token Status List entry is for revocation)')
+    if (status === 'active') return { changed: false, detail: 'already active; nothing changed', state }
+    const outcome = (await lists.revoke(m, await signer(), credentialId, reason))!
+    return { ...outcome, state: 'revoked' as const }
   }
 
   private async apply(
@@ -260,9 +290,10 @@ export class StatusService {
     await this.ownCredential(m, issuer, credentialId)
     const entries = await m.getRepository(StatusEntryEntity).findBy({ issuerInstitutionId: issuer.id, credentialId })
     const history = await m.getRepository(StatusChangeEntity).find({ where: { credentialId, actorInstitutionId: issuer.id }, order: { at: 'ASC' } })
+    const token = await this.deps.tokenLists?.stateOf(m, issuer.id, credentialId)
     return {
       credentialId,
-      status: stateOf(entries),
+      status: stateOf(token ? [...entries, { state: token }] : entries),
       entries: entries.map((e) => ({ purpose: e.purpose, state: e.state, statusListCredential: this.listUrl(e.listId), statusListIndex: String(e.index) })),
       history: history.map(({ purpose, from, to, actorInstitutionId, reason, at }) => ({ purpose, from, to, by: actorInstitutionId, reason, at })),
     }
@@ -292,6 +323,9 @@ export class StatusService {
     return row ? { jwt: row.jwt, version: row.version } : undefined
   }
 }
+
+/** Stands for a Token Status List entry in the state summary of a change. */
+const tokenEntry = (issuerInstitutionId: string, credentialId: string): StatusEntryRow => ({ listId: '', index: -1, issuerInstitutionId, credentialId, purpose: 'revocation', state: 'active' })
 
 /** The issuing institution with its current signing key, read inside the transaction (see currentSigner). */
 type Signer = () => Promise<InstitutionRow>

@@ -20,6 +20,8 @@ export interface VerifyContext {
   supersededKeys?: SupersededKeyCheck
   /** The trust registry's `trustedIssuer` check; without it, who signed is not judged. */
   trustedIssuer?: (credential: Record<string, unknown>, issuer: string) => Promise<Check>
+  /** SD-JWT VC presentations: medcred's base URL (its `vct` URLs) and how old a KB-JWT may be. */
+  sdJwt?: { publicUrl: string; kbMaxAgeSeconds: number }
 }
 
 /** Given a JWT whose signature fails against the issuer's current DID document, explains why it still counts. */

@@ -1,4 +1,5 @@
 import type Router from '@koa/router'
+import type { VerifiableCredential } from '@veramo/core'
 import type { Context } from 'koa'
 import { z } from 'zod'
 import { audited } from '../api/audited.js'
@@ -97,9 +98,10 @@ ${created.txCode ? html`<p class="info">Tell the clinician this code separately 
 <p><a href="/web/board">Back to licenses</a></p>`, 201)
       return
     }
-    const vc = await deps.issuance.issue(board, credential, (m, row) =>
+    // The default format (VC-JWT) answers with the credential object, never a bare SD-JWT string.
+    const vc = (await deps.issuance.issue(board, credential, (m, row) =>
       audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: board.id }, { credentialType: row.type })(m),
-    )
+    )) as VerifiableCredential
     sendPage(ctx, 'License issued', html`<p class="ok verdict" role="status">Issued ${String(vc.id)} to ${String((vc.credentialSubject as { id?: string }).id)}.</p>
 <p><a href="/web/board/credential?id=${encodeURIComponent(String(vc.id))}">Status and history of this license</a> · <a href="/web/board">Back to licenses</a></p>
 <details><summary>The signed credential (VC-JWT)</summary><p><code class="mono">${String(vc.proof.jwt)}</code></p></details>`, 201)

@@ -2,7 +2,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { loadConfig, type Config } from '../../src/config.js'
-import { silentLogger } from '../../src/log.js'
+import { jsonLogger } from '../../src/log.js'
+import type { Logger } from '../../src/api/problem.js'
 import { startMedcred, type Medcred } from '../../src/service.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
 
@@ -10,6 +11,8 @@ export interface TestService extends Medcred {
   dataDir: string
   database: TestDatabase
   api: ApiClient
+  /** Every line the service logged (JSON, as `npm start` writes them), for tests that check what logs hold. */
+  logs: string[]
   /** Stops the service and removes its data dir and database. */
   dispose(): Promise<void>
 }
@@ -32,11 +35,13 @@ export async function startTestService(
     WEBHOOKS_ALLOW_LOOPBACK: '1',
     ...opts.env,
   })
-  const medcred = await startMedcred(config, silentLogger)
+  const logs: string[] = []
+  const medcred = await startMedcred(config, capturingLogger(logs))
   return {
     ...medcred,
     dataDir,
     database,
+    logs,
     api: new ApiClient(medcred.url, medcred.secrets.adminToken),
     async dispose() {
       await medcred.stop()
@@ -44,6 +49,11 @@ export async function startTestService(
       fs.rmSync(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/** The service's own JSON logger, writing into `lines` instead of stderr. */
+function capturingLogger(lines: string[]): Logger {
+  return jsonLogger({ write: (chunk: string) => (lines.push(chunk), true) } as unknown as NodeJS.WritableStream)
 }
 
 export interface Reply<T = any> {

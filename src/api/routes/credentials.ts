@@ -4,6 +4,7 @@ import { SignedCredentialSchema, UnsignedCredentialSchema } from '../../credenti
 import { failures } from '../../verification/checks.js'
 import { verifyCredential, type SignedCredentialInput } from '../../verification/verify-credential.js'
 import { parseOrThrow } from '../../validation.js'
+import { ISSUE_FORMATS } from '../../issuance/service.js'
 import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import { recordVerification } from './record-verification.js'
@@ -14,7 +15,7 @@ import { sendVerdict } from './verdict.js'
 
 const IssueRequest = z.strictObject({
   credential: UnsignedCredentialSchema,
-  options: z.looseObject({}).optional(),
+  options: z.looseObject({ format: z.enum(ISSUE_FORMATS).optional() }).optional(),
 })
 
 const VerifyCredentialRequest = z.strictObject({
@@ -28,12 +29,13 @@ export function credentialRoutes(deps: AppDeps): Router {
   /** VC API: issue a credential signed by the calling institution's DID. */
   router.post('/credentials/issue', async (ctx) => {
     const issuer = requireInstitution(ctx)
-    const { credential } = parseOrThrow(IssueRequest, ctx.state.body)
+    const { credential, options } = parseOrThrow(IssueRequest, ctx.state.body)
     const verifiableCredential = await deps.issuance.issue(
       issuer,
       credential,
       (m, row) => audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type })(m),
       idempotencyOf(ctx, issuer.id),
+      options?.format,
     )
     json(ctx, 201, { verifiableCredential })
   })

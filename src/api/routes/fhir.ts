@@ -1,11 +1,13 @@
 import Router from '@koa/router'
 import type { Context } from 'koa'
 import type { Parameters } from '@medplum/fhirtypes'
+import type { VerifiableCredential } from '@veramo/core'
 import { z } from 'zod'
 import { DID } from '../../credentials/identifiers.js'
 import type { UnsignedCredential } from '../../credentials/w3c.js'
 import { AppError } from '../../errors.js'
 import { capabilityStatement } from '../../fhir/capability-statement.js'
+import { consentBundle } from '../../fhir/consent.js'
 import { invalidResource } from '../../fhir/errors.js'
 import { identityFromPatient, PATIENT_FIELD_PATHS } from '../../fhir/patient.js'
 import { licenseFromPractitioner, LICENSE_FIELD_PATHS } from '../../fhir/practitioner.js'
@@ -26,6 +28,8 @@ const IssueQuery = z.union([
   z.strictObject({ offer: z.literal('true'), assuranceLevel: z.enum(['IAL1', 'IAL2', 'IAL3']).optional() }),
 ], { error: 'give ?subject=did:… (the holder) or ?offer=true (an OID4VCI offer)' })
 
+const ConsentQuery = z.strictObject({ patient: z.string().regex(DID, 'must be the patient\'s DID') })
+
 const SearchQuery = z.strictObject({ target: z.string().regex(/^Practitioner\/\d{10}$/, 'must be Practitioner/{npi}') })
 
 const param = (name: string, value: string, kind: 'valueString' | 'valueUri' | 'valueDateTime' = 'valueString') => ({ name, [kind]: value })
@@ -40,9 +44,10 @@ async function issueFromFhir(ctx: Context, deps: AppDeps, issuer: InstitutionRow
       const created = await deps.oid4vci.createOffer(issuer, { credential }, auditContext(ctx).actor)
       return { resourceType: 'Parameters', parameter: [param('offerId', created.id), param('offer', created.offer, 'valueUri'), param('expiresAt', created.expiresAt, 'valueDateTime')] }
     }
-    const vc = await deps.issuance.issue(issuer, { ...credential, credentialSubject: { ...credential.credentialSubject, id: query.subject } }, (m, row) =>
+    // The default format (VC-JWT) answers with the credential object, never a bare SD-JWT string.
+    const vc = (await deps.issuance.issue(issuer, { ...credential, credentialSubject: { ...credential.credentialSubject, id: query.subject } }, (m, row) =>
       audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type, via: 'fhir' })(m),
-    )
+    )) as VerifiableCredential
     return { resourceType: 'Parameters', parameter: [param('credentialId', String(vc.id)), param('verifiableCredential', String(vc.proof.jwt))] }
   } catch (e) {
     const fields = e instanceof AppError && e.code === 'invalid-credential' ? (e.extra.errors as { field: string; message: string }[] | undefined) : undefined
@@ -88,6 +93,14 @@ export function fhirRoutes(deps: AppDeps): Router {
     const { target } = parseOrThrow(SearchQuery, ctx.query, { prefix: 'query' })
     const results = (await facts.byNpi(hospital, target.split('/')[1])).map(toVerificationResult)
     json(ctx, 200, searchBundle(results, `${deps.web.publicUrl}/fhir/VerificationResult?target=${target}`), FHIR_JSON)
+  })
+
+  /** The patient's consents granted to the calling institution (a patient reads their own at GET /consents). */
+  router.get('/Consent', async (ctx) => {
+    const institution = requireInstitution(ctx)
+    const { patient } = parseOrThrow(ConsentQuery, ctx.query, { prefix: 'query' })
+    const consents = (await deps.consents.listForGrantee(institution)).filter((c) => c.patient === patient)
+    json(ctx, 200, consentBundle(consents, `${deps.web.publicUrl}/fhir/Consent?patient=${encodeURIComponent(patient)}`), FHIR_JSON)
   })
 
   return router

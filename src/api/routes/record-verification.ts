@@ -1,5 +1,4 @@
 import type { Context } from 'koa'
-import { IssuedCredentialEntity } from '../../issuance/issued-credential.entity.js'
 import { auditContext } from '../audit-context.js'
 import type { AppDeps } from '../app.js'
 
@@ -18,10 +17,13 @@ export async function recordVerification(
 ): Promise<void> {
   const id = typeof credential?.id === 'string' ? credential.id.slice(0, 300) : undefined
   // Ids are unique per issuer: only a signature that verified says whose credential this is.
-  const issued =
+  const [issued] =
     id && credential?.signedBy
-      ? await deps.audit.db.manager.getRepository(IssuedCredentialEntity).findOne({ where: { id, issuerDid: credential.signedBy }, select: { issuerInstitutionId: true } })
-      : null
+      ? await deps.audit.db.rows<{ issuerInstitutionId: string }>(
+          'SELECT "issuerInstitutionId" FROM "medcred_issued_credential" WHERE "issuerDid" = $1 AND "id" = $2',
+          [credential.signedBy, id],
+        )
+      : []
   await deps.audit.record({
     ...auditContext(ctx),
     action,

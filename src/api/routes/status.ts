@@ -2,6 +2,7 @@ import Router from '@koa/router'
 import { normalizeCredential } from 'did-jwt-vc'
 import { z } from 'zod'
 import { STATUS_ENTRY_TYPES } from '../../status/list-credential.js'
+import { STATUS_LIST_JWT_TYPE, TOKEN_STATUS_TYPE } from '../../status/token-status-list.js'
 import { STATUS_REASONS, type StatusReason, type StatusRequest } from '../../status/service.js'
 import { AppError } from '../../errors.js'
 import { parseOrThrow } from '../../validation.js'
@@ -13,7 +14,7 @@ import { json } from '../reply.js'
 const ChangeStatusRequest = z.strictObject({
   credentialId: z.string().min(1).max(300),
   credentialStatus: z
-    .array(z.strictObject({ type: z.enum(STATUS_ENTRY_TYPES), status: z.enum(['revoked', 'suspended', 'active']) }))
+    .array(z.strictObject({ type: z.enum([...STATUS_ENTRY_TYPES, TOKEN_STATUS_TYPE]), status: z.enum(['revoked', 'suspended', 'active']) }))
     .min(1)
     .max(2),
   reason: z.enum(STATUS_REASONS).optional(),
@@ -62,6 +63,22 @@ export function statusRoutes(deps: AppDeps): Router {
       ctx.body = published.jwt
       ctx.type = 'application/vc+jwt'
     }
+  })
+
+  /** An IETF Status List Token (SD-JWT VCs' `status.status_list.uri`), revalidated on every use like the lists above. */
+  router.get('/token-status/:listId', async (ctx) => {
+    const published = await deps.tokenLists.published(ctx.params.listId)
+    if (!published) throw new AppError('not-found', `no status list ${ctx.params.listId}`)
+    const etag = `"${ctx.params.listId}.${published.version}"`
+    ctx.set('ETag', etag)
+    ctx.set('Cache-Control', 'public, no-cache')
+    if (ctx.get('if-none-match') === etag) {
+      ctx.status = 304
+      return
+    }
+    ctx.status = 200
+    ctx.body = published.jwt
+    ctx.type = `application/${STATUS_LIST_JWT_TYPE}`
   })
 
   return router

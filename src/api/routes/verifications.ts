@@ -9,6 +9,19 @@ import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
+import type { AnyPresentationVerdict } from '../../verification/presentation-formats.js'
+import { asArray } from '../../credentials/w3c.js'
+
+/** What a verifier is shown of each credential: its id, type, issuer and the subject claims it was given (for an SD-JWT VC, the disclosed ones only). */
+export function disclosedCredentials(verdict: AnyPresentationVerdict) {
+  return verdict.credentials.map((c) => ({
+    id: c.credential?.id,
+    type: asArray(c.credential?.type as string | string[] | undefined).filter((t) => t !== 'VerifiableCredential').at(-1),
+    issuer: typeof c.credential?.issuer === 'string' ? c.credential.issuer : (c.credential?.issuer as { id?: string } | undefined)?.id,
+    ...(verdict.format ? { format: verdict.format } : {}),
+    credentialSubject: c.credential?.credentialSubject,
+  }))
+}
 
 
 export const VerificationRequest = z.strictObject({
@@ -39,7 +52,15 @@ export function verificationRoutes(deps: AppDeps): Router {
       sendVerdict(ctx, verdict, 'presentation', failures(verdict.checks), { verificationId: verification.id })
       return
     }
-    json(ctx, 201, { id: verification.id, verified: true, purpose: verification.purpose, holder: verdict.holder, checks: verdict.checks, receipts })
+    json(ctx, 201, {
+      id: verification.id,
+      verified: true,
+      purpose: verification.purpose,
+      holder: verdict.holder,
+      checks: verdict.checks,
+      credentials: disclosedCredentials(verdict),
+      receipts,
+    })
   })
 
   router.get('/verifications/:id', async (ctx) => {

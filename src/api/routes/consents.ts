@@ -1,0 +1,50 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { AppError } from '../../errors.js'
+import { parseOrThrow } from '../../validation.js'
+import { auditContext } from '../audit-context.js'
+import { callerOf, patientBearerOf } from '../auth.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+
+const compactJwt = z.string().max(20_000).regex(/^[\w-]+\.[\w-]+\.[\w-]+$/, 'must be a compact JWT signed by the patient')
+const GrantRequest = z.strictObject({ consent: compactJwt })
+const RevokeRequest = z.strictObject({ revocation: compactJwt })
+
+/**
+ * Patients' consents. Granting and revoking take the patient's own signature as the authority, whoever
+ * sends them: an API key or the admin token adds nothing (and cannot stand in for the patient).
+ */
+export function consentRoutes(deps: AppDeps): Router {
+  const router = new Router()
+
+  router.post('/consents', async (ctx) => {
+    const { consent } = parseOrThrow(GrantRequest, ctx.state.body)
+    const { consent: granted, created } = await deps.consents.grant(consent, auditContext(ctx))
+    if (created) ctx.set('Location', `/consents/${granted.id}`)
+    json(ctx, created ? 201 : 200, granted)
+  })
+
+  router.post('/consents/:id/revoke', async (ctx) => {
+    const { revocation } = parseOrThrow(RevokeRequest, ctx.state.body)
+    json(ctx, 200, await deps.consents.revoke(ctx.params.id, revocation, auditContext(ctx)))
+  })
+
+  /** A patient's own consents (bearer: a single-use JWT the patient signed), or those granted to the calling institution. */
+  router.get('/consents', async (ctx) => {
+    const bearer = patientBearerOf(ctx)
+    if (bearer) {
+      json(ctx, 200, await deps.consents.listForPatient(bearer))
+      return
+    }
+    const caller = callerOf(ctx)
+    if (caller.kind === 'institution') {
+      json(ctx, 200, { grantee: caller.institution.did, consents: await deps.consents.listForGrantee(caller.institution) })
+      return
+    }
+    if (caller.kind === 'admin') throw new AppError('forbidden', "a patient's consents are listed by the patient or the institution granted, not the admin")
+    throw new AppError('unauthorized', "list consents with a patient's signed bearer token or an institution's API key")
+  })
+
+  return router
+}

@@ -1,0 +1,17 @@
+import Router from '@koa/router'
+import { vctOf } from '../../credentials/sd-jwt-vc.js'
+import { typeMetadata } from '../../credentials/type-metadata.js'
+import { AppError } from '../../errors.js'
+import type { AppDeps } from '../app.js'
+import { json } from '../reply.js'
+
+/** SD-JWT VC Type Metadata at the `vct` URL of each type medcred issues as an SD-JWT VC. */
+export function typeMetadataRoutes(deps: AppDeps): Router {
+  const router = new Router()
+  router.get('/vct/:type', async (ctx) => {
+    const metadata = typeMetadata(vctOf(deps.publicUrl, ctx.params.type), ctx.params.type)
+    if (!metadata) throw new AppError('not-found', `no type metadata for ${ctx.params.type.slice(0, 100)}`)
+    json(ctx, 200, metadata)
+  })
+  return router
+}
