@@ -114,6 +114,7 @@ export function webRoutes(deps: PageDeps): Router {
   })
 
   router.post('/web/sign-in', async (ctx) => {
+    deps.rateLimits.refuseIfLockedOut(ctx.ip)
     const secret = (formOf(ctx).secret ?? '').trim()
     const opened = secret ? await deps.web.sessions.signIn(secret) : undefined
     if (!opened) {
@@ -133,6 +134,7 @@ export function webRoutes(deps: PageDeps): Router {
   })
 
   router.post('/web/sign-in-link', async (ctx) => {
+    deps.rateLimits.refuseIfLockedOut(ctx.ip)
     const opened = await deps.web.sessions.redeemSignInLink(formOf(ctx).token ?? '')
     if (!opened) {
       await deps.rateLimits.authenticationFailed(ctx.ip)
