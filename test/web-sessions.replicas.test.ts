@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestDatabase, TEST_DB, type TestDatabase } from './helpers/database.js'
+import { ExternalChain } from './helpers/external-chain.js'
+import { startTestService, type TestService } from './helpers/service.js'
+
+/** Page sessions across two replicas on one PostgreSQL: signed in on one, served and signed out on the other. */
+describe.runIf(TEST_DB === 'postgres')('page sessions on two replicas', () => {
+  let chain: ExternalChain
+  let database: TestDatabase
+  let a: TestService
+  let b: TestService
+
+  beforeAll(async () => {
+    chain = await ExternalChain.start()
+    database = await createTestDatabase()
+    const env = { ...chain.env(), KMS_SECRET_KEY: randomBytes(32).toString('hex'), ADMIN_TOKEN: `admin-${randomBytes(24).toString('hex')}` }
+    a = await startTestService({ database, env })
+    b = await startTestService({ database, env })
+  })
+  afterAll(async () => {
+    await a?.stop()
+    await b?.stop()
+    await database?.drop()
+    for (const svc of [a, b]) if (svc) fs.rmSync(svc.dataDir, { recursive: true, force: true })
+    await chain?.dispose()
+  })
+
+  it('a session and its CSRF token from one replica work on the other; signing out on one ends it on both', async () => {
+    const hospital = await a.api.createInstitution({ name: 'Mercy General', kind: 'hospital' })
+    const signIn = await fetch(`${a.url}/web/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: a.url }, body: `secret=${encodeURIComponent(hospital.apiKey)}` })
+    const cookie = `medcred_session=${/medcred_session=([^;]+)/.exec(signIn.headers.get('set-cookie')!)![1]}`
+    const page = await fetch(`${b.url}/web/office`, { headers: { cookie } })
+    expect(page.status).toBe(200)
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]
+    const started = await fetch(`${a.url}/web/office/requests`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: a.url }, body: new URLSearchParams({ _csrf: csrf, purpose: 'onboarding', type_ClinicianLicenseCredential: 'on' }).toString() })
+    expect(started.status).toBe(303)
+    const request = await fetch(`${b.url}${started.headers.get('location')}`, { headers: { cookie } })
+    expect(request.status).toBe(200)
+    const out = await fetch(`${b.url}/web/sign-out`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: b.url }, body: `_csrf=${csrf}` })
+    expect(out.status).toBe(303)
+    expect((await fetch(`${a.url}/web/office`, { headers: { cookie } })).status).toBe(401)
+  })
+})
