@@ -1,31 +1,19 @@
-import { randomBytes } from 'node:crypto'
-import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, TEST_DB, type TestDatabase } from './helpers/database.js'
-import { ExternalChain } from './helpers/external-chain.js'
-import { startTestService, type TestService } from './helpers/service.js'
+import { TEST_DB } from './helpers/database.js'
+import { startReplicaPair, type ReplicaPair } from './helpers/replicas.js'
+import type { TestService } from './helpers/service.js'
 
 /** Page sessions across two replicas on one PostgreSQL: signed in on one, served and signed out on the other. */
 describe.runIf(TEST_DB === 'postgres')('page sessions on two replicas', () => {
-  let chain: ExternalChain
-  let database: TestDatabase
+  let pair: ReplicaPair
   let a: TestService
   let b: TestService
 
   beforeAll(async () => {
-    chain = await ExternalChain.start()
-    database = await createTestDatabase()
-    const env = { ...chain.env(), KMS_SECRET_KEY: randomBytes(32).toString('hex'), ADMIN_TOKEN: `admin-${randomBytes(24).toString('hex')}` }
-    a = await startTestService({ database, env })
-    b = await startTestService({ database, env })
+    pair = await startReplicaPair()
+    ;({ a, b } = pair)
   })
-  afterAll(async () => {
-    await a?.stop()
-    await b?.stop()
-    await database?.drop()
-    for (const svc of [a, b]) if (svc) fs.rmSync(svc.dataDir, { recursive: true, force: true })
-    await chain?.dispose()
-  })
+  afterAll(() => pair?.dispose())
 
   it('a session and its CSRF token from one replica work on the other; signing out on one ends it on both', async () => {
     const hospital = await a.api.createInstitution({ name: 'Mercy General', kind: 'hospital' })
