@@ -9,6 +9,8 @@ import { formOf, pageAdmin, pageContext, sendPage, seeOther, type PageDeps } fro
 import { html } from './html.js'
 import { csrfField } from './layout.js'
 
+const AUDIT_PAGE = 30
+
 const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)
 
 const IssuerForm = z.strictObject({
@@ -26,14 +28,18 @@ export function adminRoutes(router: Router, deps: PageDeps): void {
   router.get('/web/admin', async (ctx) => {
     pageAdmin(ctx)
     const page = pageContext(ctx)
+    const last = await deps.audit.lastSeq()
+    // A page of 30 events ending at `?upTo=` (default: the newest), newest first.
+    const upTo = Math.min(parseOrThrow(z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(), ctx.query.upTo, { prefix: 'upTo' }) ?? last, last)
     const [issuers, verifiers, institutions, events] = await Promise.all([
       deps.trust.listIssuers(),
       deps.trust.listVerifiers(),
       deps.institutions.list(),
-      deps.audit.list({ kind: 'admin' }, { after: 0, limit: 1000 }),
+      deps.audit.list({ kind: 'admin' }, { after: Math.max(upTo - AUDIT_PAGE, 0), limit: AUDIT_PAGE }),
     ])
     const names = new Map(institutions.map((i) => [i.did, i.name]))
-    const latest = events.slice(-30).reverse()
+    const latest = events.filter((e) => e.seq <= upTo).reverse()
+    const older = upTo - AUDIT_PAGE
     sendPage(ctx, 'Consortium administration', html`
 <section aria-labelledby="iss-h"><h2 id="iss-h">Trusted issuers</h2>
 <table><thead><tr><th scope="col">Issuer</th><th scope="col">Credential types</th><th scope="col">Jurisdictions</th><th scope="col">Action</th></tr></thead><tbody>
@@ -60,11 +66,12 @@ ${institutions.map((i) => html`<tr><td>${i.name}</td><td>${i.kind}</td><td>${i.j
 <label for="n-kind">Kind</label><select id="n-kind" name="kind">${INSTITUTION_KINDS.map((k) => html`<option>${k}</option>`)}</select>
 <label for="n-jur">Jurisdiction <span class="hint">optional, e.g. US-TX</span></label><input id="n-jur" name="jurisdiction" type="text">
 <button type="submit">Register</button></fieldset></form></section>
-<section aria-labelledby="aud-h"><h2 id="aud-h">Audit trail <span class="hint">newest 30 of ${events.length}</span></h2>
+<section aria-labelledby="aud-h"><h2 id="aud-h">Audit trail <span class="hint">events ${Math.max(upTo - AUDIT_PAGE + 1, 1)}–${upTo} of ${last}, newest first</span></h2>
 <table><thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">What</th><th scope="col">Outcome</th><th scope="col">On chain</th></tr></thead><tbody>
 ${latest.map((e) => html`<tr><td>${e.seq}</td><td>${e.time}</td><td>${e.action}${e.subject ? html`<br><span class="hint">${e.subject.type} ${e.subject.id}</span>` : ''}</td><td>${e.outcome}</td>
 <td><a class="button secondary" href="/web/admin/audit/${e.seq}">Verify<span class="skip"> event ${e.seq}</span></a></td></tr>`)}
-</tbody></table></section>`)
+</tbody></table>
+${older > 0 ? html`<p><a href="/web/admin?upTo=${older}#aud-h">Older events</a></p>` : ''}</section>`)
   })
 
   router.get('/web/admin/audit/:seq', async (ctx) => {
