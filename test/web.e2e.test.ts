@@ -209,6 +209,46 @@ describe.skipIf(!executablePath)('the office and board pages in Chromium', () =>
     await shot(officePage, 'office-notice')
   })
 
+  it('reads at 200 % zoom (no sideways scrolling) and in forced high-contrast colours', async () => {
+    // 200 % zoom of a 1100 px window lays the page out in 550 CSS pixels.
+    await officePage.setViewportSize({ width: 550, height: 900 })
+    for (const path of ['/web/office', '/web/office/requests/' + 'x']) {
+      await officePage.goto(svc.url + path)
+      const { scroll, client } = await officePage.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }))
+      expect(scroll, path).toBeLessThanOrEqual(client)
+    }
+    await officePage.goto(svc.url + '/web/office')
+    await shot(officePage, 'office-200-percent')
+    await officePage.emulateMedia({ forcedColors: 'active' })
+    await expectAccessible(officePage)
+    await shot(officePage, 'office-forced-colors')
+    await officePage.emulateMedia({ forcedColors: 'none' })
+    await officePage.setViewportSize({ width: 1100, height: 900 })
+  })
+
+  it('signs in and works from the keyboard alone', async () => {
+    const ctx = await browser.newContext()
+    const page = await ctx.newPage()
+    await page.goto(svc.url + '/')
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content')
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('secret')
+    await page.keyboard.type(hospital.apiKey)
+    await page.keyboard.press('Enter')
+    await page.waitForURL('**/web/office')
+    await page.getByLabel('Purpose').first().focus()
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Show QR code')
+    await page.keyboard.press('Enter')
+    await page.getByRole('img', { name: /presentation request/ }).first().waitFor()
+    await ctx.close()
+  })
+
   it('admin: trust, institutions and the audit trail with a verify button showing the anchor on chain', async () => {
     await svc.auditAnchorer.runOnce()
     const adminCtx = await browser.newContext({ viewport: { width: 1100, height: 900 } })
