@@ -78,7 +78,7 @@ export function boardRoutes(router: Router, deps: PageDeps): void {
 <section aria-labelledby="search-h"><h2 id="search-h">Issued credentials</h2>
 <form method="get" action="/web/board" role="search"><label for="q">Search by name, NPI, license number, DID or id</label>
 <input id="q" name="q" type="search" value="${q}"><button type="submit">Search</button></form>
-<table><caption class="hint">${found.length} credential(s)${q ? ` matching “${q}”` : ''}, newest first</caption>
+<table><caption>${found.length} credential(s)${q ? ` matching “${q}”` : ''}, newest first</caption>
 <thead><tr><th scope="col">Clinician</th><th scope="col">NPI</th><th scope="col">Type</th><th scope="col">Issued</th><th scope="col">Credential</th></tr></thead>
 <tbody>${found.map((c) => html`<tr><td>${String(c.subject.name ?? '')}</td><td>${String(c.subject.npi ?? '')}</td><td>${c.type}</td><td>${c.issuedAt.slice(0, 10)}</td>
 <td><a href="/web/board/credential?id=${encodeURIComponent(c.id)}">Status and history<span class="skip"> of ${c.id}</span></a></td></tr>`)}</tbody></table>
