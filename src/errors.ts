@@ -25,6 +25,8 @@ export const PROBLEMS = {
   'invalid-did': { status: 400, title: 'Not a valid DID' },
   'did-not-found': { status: 404, title: 'DID not found' },
   'did-method-not-supported': { status: 501, title: 'DID method not supported' },
+  'did-representation-not-supported': { status: 406, title: 'The DID document representation asked for is not supported' },
+  'did-deactivated': { status: 410, title: 'The DID is deactivated' },
   'invalid-consent': { status: 422, title: 'The consent does not fit a PatientConsentCredential' },
   'invalid-webhook-url': { status: 422, title: 'The webhook URL is not one medcred may call' },
   'chain-unavailable': { status: 503, title: 'The chain cannot be reached now; retry later' },

@@ -46,7 +46,7 @@ describe('key rotation: exclusive, resumable', () => {
     } else {
       db2 = svc.store
     }
-    status2 = new StatusService({ db: db2, agent: svc.agent, publicUrl: svc.config.publicUrl, notifier: svc.notifier })
+    status2 = new StatusService({ db: db2, agent: svc.agent, resolver: svc.verifyContext.resolver, publicUrl: svc.config.publicUrl, notifier: svc.notifier, bitstringTtlMs: svc.config.statusLists.bitstringTtlMs })
   })
   afterAll(async () => {
     await ds2?.destroy()

@@ -13,6 +13,7 @@ import { html } from './html.js'
 import { csrfField, type PageContext } from './layout.js'
 import { pageContext } from './context.js'
 import { qrCode } from './qr.js'
+import { withIssueDefaults } from '../issuance/defaults.js'
 
 const boards = ['board'] as const
 const LICENSE_TYPES = ['MD', 'DO', 'RN', 'NP', 'PA', 'DDS', 'PharmD']
@@ -99,7 +100,8 @@ ${created.txCode ? html`<p class="info">Tell the clinician this code separately 
       return
     }
     // The default format (VC-JWT) answers with the credential object, never a bare SD-JWT string.
-    const vc = (await deps.issuance.issue(board, credential, (m, row) =>
+    // A convenience path: the page's license is VC 1.1, issued by the signed-in board (withIssueDefaults).
+    const vc = (await deps.issuance.issue(board, withIssueDefaults(board.did, credential), (m, row) =>
       audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: board.id }, { credentialType: row.type })(m),
     )) as VerifiableCredential
     sendPage(ctx, 'License issued', html`<p class="ok verdict" role="status">Issued ${String(vc.id)} to ${String((vc.credentialSubject as { id?: string }).id)}.</p>

@@ -20,6 +20,7 @@ import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { FhirFacts } from '../fhir-facts.js'
 import { json } from '../reply.js'
+import { withIssueDefaults } from '../../issuance/defaults.js'
 
 const FHIR_JSON = 'application/fhir+json'
 
@@ -45,7 +46,8 @@ async function issueFromFhir(ctx: Context, deps: AppDeps, issuer: InstitutionRow
       return { resourceType: 'Parameters', parameter: [param('offerId', created.id), param('offer', created.offer, 'valueUri'), param('expiresAt', created.expiresAt, 'valueDateTime')] }
     }
     // The default format (VC-JWT) answers with the credential object, never a bare SD-JWT string.
-    const vc = (await deps.issuance.issue(issuer, { ...credential, credentialSubject: { ...credential.credentialSubject, id: query.subject } }, (m, row) =>
+    // A convenience path: a FHIR import is a VC 1.1 credential of the calling institution (withIssueDefaults).
+    const vc = (await deps.issuance.issue(issuer, withIssueDefaults(issuer.did, { ...credential, credentialSubject: { ...credential.credentialSubject, id: query.subject } }), (m, row) =>
       audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type, via: 'fhir' })(m),
     )) as VerifiableCredential
     return { resourceType: 'Parameters', parameter: [param('credentialId', String(vc.id)), param('verifiableCredential', String(vc.proof.jwt))] }
