@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa'
 import { AppError } from '../errors.js'
 import { OAuthError, type OAuthErrorCode } from '../oid4vc/oauth-error.js'
-import type { Logger } from './problem.js'
+import { fromHttpError, type Logger } from './problem.js'
 
 /**
  * The wallet-facing protocol endpoints (OID4VCI token, nonce, credential and offer; OID4VP request object
@@ -25,7 +25,9 @@ export function oauthErrors(log: Logger) {
     if (!WALLET_PROTOCOL_PATH.test(ctx.path)) return next()
     try {
       await next()
-    } catch (e) {
+    } catch (thrown) {
+      // raw-body's errors (a body over the limit, an unknown charset) are client errors here too.
+      const e = thrown instanceof AppError || thrown instanceof OAuthError ? thrown : (fromHttpError(thrown as object) ?? thrown)
       let error: OAuthErrorCode
       let description: string
       let status: number

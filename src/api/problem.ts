@@ -14,7 +14,9 @@ interface HttpError {
   type?: string
 }
 
-function fromHttpError(e: HttpError): AppError | undefined {
+/** A client-side HTTP error (raw-body's 413, 415, 400) as our problem; shared by every error edge (problem+json, OAuth). */
+export function fromHttpError(e: HttpError): AppError | undefined {
+  if (!e || typeof e !== 'object') return undefined
   const status = e.status ?? e.statusCode
   if (!status || status >= 500) return undefined
   if (e.type === 'entity.too.large' || status === 413) return new AppError('body-too-large', 'the request body exceeds the size limit')
