@@ -31,6 +31,7 @@ import { IssuanceService } from './issuance/service.js'
 import { ConsentService } from './consent/service.js'
 import { Oid4vciIssuer } from './oid4vc/issuer.js'
 import { Oid4vpVerifier } from './oid4vc/verifier.js'
+import { WebSessionService } from './web/sessions.js'
 import { createHmac } from 'node:crypto'
 import { jsonLogger } from './log.js'
 import { createNotifications, type Notifier } from './notifications/index.js'
@@ -140,6 +141,7 @@ export async function startMedcred(
     })
     const oid4vp = new Oid4vpVerifier({ db: database, agent, resolver, institutions, verifications, acceptances, issuer: oid4vci, verifyContext, publicUrl: config.publicUrl, config: config.oid4vc })
     const health = healthCheck(db, chain, opts.worker)
+    const webSessions = new WebSessionService({ db: database, institutions, adminToken: secrets.adminToken, csrfKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/web/csrf-key').digest(), config: config.web })
 
     const app = createApp({
       limits: config.limits,
@@ -165,6 +167,7 @@ export async function startMedcred(
       oid4vci,
       oid4vp,
       health,
+      web: { sessions: webSessions, chainProvider: chain.provider, publicUrl: config.publicUrl },
       log,
       worker: opts.worker,
     })

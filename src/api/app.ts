@@ -39,6 +39,10 @@ import { consentRoutes } from './routes/consents.js'
 import { typeMetadataRoutes } from './routes/type-metadata.js'
 import { oid4vciRoutes } from './routes/oid4vci.js'
 import { oid4vpRoutes } from './routes/oid4vp.js'
+import { signInLinkRoutes } from './routes/sign-in-links.js'
+import { fhirRoutes } from './routes/fhir.js'
+import type { WebDeps } from '../web/context.js'
+import { WEB_PATH, webFrame, webRoutes } from '../web/routes.js'
 
 /** Everything the HTTP layer calls; built by the composition root (src/service.ts), in tests too. */
 export interface AppDeps {
@@ -66,6 +70,8 @@ export interface AppDeps {
   oid4vci: Oid4vciIssuer
   oid4vp: Oid4vpVerifier
   health: () => Promise<HealthReport>
+  /** The office and board pages (src/web): sessions, and the chain for the audit page's verify button. */
+  web: WebDeps
   log: Logger
   /** This process's index among several HTTP workers (answered as `X-Medcred-Worker`), if it is one. */
   worker?: number
@@ -89,9 +95,10 @@ export function createApp(deps: AppDeps): Koa {
   app.use(oauthErrors(deps.log))
   app.use(authenticate(deps, { foreignBearer: WALLET_PROTOCOL_PATH }))
   app.use(rateLimit(deps.rateLimits))
-  app.use(jsonBody(deps.limits.bodyBytes, { formPaths: WALLET_PROTOCOL_PATH }))
+  app.use(jsonBody(deps.limits.bodyBytes, { formPaths: new RegExp(`${WALLET_PROTOCOL_PATH.source}|${WEB_PATH.source}`) }))
+  app.use(webFrame(deps, deps.log))
 
-  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes]) {
+  for (const routes of [webRoutes, signInLinkRoutes, fhirRoutes, healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes]) {
     const router = routes(deps)
     app.use(router.routes()).use(router.allowedMethods())
   }
