@@ -142,6 +142,36 @@ describe('the HTTP surface under arbitrary input (property-based)', () => {
       template: () => ({ credential: licenseCredential(clinician.did), format: 'jwt_vc_json', txCode: true }),
     },
     'POST /oid4vp/requests': { method: 'POST', path: '/oid4vp/requests', caller: 'own', template: () => ({ purpose: 'onboarding', credentialTypes: ['ClinicianLicenseCredential'], acceptReceipts: true }) },
+    'POST /fhir/Practitioner/$issue-license': {
+      method: 'POST',
+      path: '/fhir/Practitioner/$issue-license?subject={id}',
+      id: () => encodeURIComponent(clinician.did),
+      caller: 'own',
+      template: () => ({
+        resourceType: 'Practitioner',
+        identifier: [{ system: 'http://hl7.org/fhir/sid/us-npi', value: '1234567893' }],
+        name: [{ prefix: ['Dr.'], given: ['Ada'], family: 'Rivera' }],
+        qualification: [
+          {
+            identifier: [{ system: 'urn:us-tx:medical-board:license', value: 'Q-48211' }],
+            code: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0360', code: 'MD', display: 'Doctor of Medicine' }] },
+            period: { start: '2020-01-01', end: '2099-01-01' },
+            issuer: { display: 'Texas Medical Board', identifier: { system: 'urn:iso:std:iso:3166:-2', value: 'US-TX' } },
+          },
+        ],
+      }),
+    },
+    'POST /fhir/Patient/$issue-identity': {
+      method: 'POST',
+      path: '/fhir/Patient/$issue-identity?assuranceLevel=IAL2&subject={id}',
+      id: () => encodeURIComponent(patient.did),
+      caller: 'own',
+      template: () => ({ resourceType: 'Patient', name: [{ given: ['Sam'], family: 'Patient' }], birthDate: '1984-03-09', identifier: [{ system: 'urn:mrn:st-lukes', value: 'MRN-0042' }] }),
+    },
+    'GET /fhir/VerificationResult': { method: 'GET', path: '/fhir/VerificationResult?{query}', caller: 'own' },
+    'GET /fhir/VerificationResult/:id': { method: 'GET', path: '/fhir/VerificationResult/{id}', id: () => '00000000-0000-4000-8000-000000000000', caller: 'own' },
+    'GET /fhir/Consent': { method: 'GET', path: '/fhir/Consent?{query}', caller: 'own' },
+    'POST /sign-in-links': { method: 'POST', path: '/sign-in-links', caller: 'admin', template: () => ({ institutionId: hospital.id }) },
     'POST /oid4vci/:id/credential': {
       method: 'POST',
       path: `/oid4vci/{id}/credential`,
@@ -156,7 +186,7 @@ describe('the HTTP surface under arbitrary input (property-based)', () => {
 
   /** The institution whose key is "own" for an endpoint. */
   const ownKey = (name: string): string =>
-    /issue \(patient\)|rotate/.test(name) ? idp.apiKey : /credentials\/(issue|status)|credentials\/:id|oid4vci\/offers|trust/.test(name) ? board.apiKey : hospital.apiKey
+    /issue \(patient\)|rotate|issue-identity/.test(name) ? idp.apiKey : /credentials\/(issue|status)|credentials\/:id|oid4vci\/offers|trust|issue-license/.test(name) ? board.apiKey : hospital.apiKey
 
   async function send(name: string, ep: Endpoint, who: Who, segment: string | undefined, query: string, c: BodyCase) {
     const path = ep.path.replace('{id}', segment ?? ep.id?.() ?? '').replace('{query}', query)

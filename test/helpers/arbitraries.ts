@@ -245,5 +245,5 @@ export const hostilePathSegment: fc.Arbitrary<string> = fc.oneof(
 
 /** Query strings for list endpoints. */
 export const hostileQuery: fc.Arbitrary<string> = fc
-  .array(fc.tuple(fc.constantFrom('after', 'limit', 'x', '__proto__', 'after[]'), fc.oneof(hostileNumberText, hostileString.filter((s) => s.length < 200))), { maxLength: 3 })
+  .array(fc.tuple(fc.constantFrom('after', 'limit', 'x', '__proto__', 'after[]', 'target', 'patient', 'subject', 'assuranceLevel', 'offer'), fc.oneof(hostileNumberText, hostileString.filter((s) => s.length < 200))), { maxLength: 3 })
   .map((pairs) => pairs.map(([k, v]) => `${k}=${encodeURIComponent(v.isWellFormed() ? v : v.toWellFormed())}`).join('&'))
