@@ -20,5 +20,5 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   const code = String(err?.driverError?.code ?? err?.code ?? '')
   if (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code)) return true
   const message = String(err?.driverError?.message ?? err?.message ?? '')
-  return /^Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect/.test(message)
+  return /^Connection terminated|connection error and is not queryable|was closed and is not queryable|timeout exceeded when trying to connect/.test(message)
 }
