@@ -11,7 +11,7 @@ import fc from 'fast-check'
  */
 
 /** How many runs and which seed: fixed in CI, `FC_RUNS=2000 FC_SEED=123 npx vitest run test/properties.*` for longer. */
-export const FC_RUNS = Number(process.env.FC_RUNS ?? 40)
+export const FC_RUNS = Number(process.env.FC_RUNS ?? 30)
 export const FC_SEED = Number(process.env.FC_SEED ?? 20261201)
 
 /** A JSON text node: what the serializer below writes verbatim. */
