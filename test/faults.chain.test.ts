@@ -36,10 +36,11 @@ describe('faults: the chain RPC stopped mid-issuance and mid-rotation', () => {
     return svc.api.request('POST', '/credentials/issue', { body: bodies.get(key), token: board.apiKey, headers: { 'idempotency-key': key } })
   }
 
-  function expectRetryLater(res: Reply) {
+  /** 503, problem+json, Retry-After; DID Resolution answers with its own error type (W3C DID Resolution). */
+  function expectRetryLater(res: Reply, type = 'https://medcred.dev/problems/chain-unavailable') {
     expect(res.status).toBe(503)
     expect(res.type).toMatch(/^application\/problem\+json/)
-    expect(res.body).toMatchObject({ type: 'https://medcred.dev/problems/chain-unavailable', status: 503, title: expect.any(String), detail: expect.any(String) })
+    expect(res.body).toMatchObject({ type, status: 503, title: expect.any(String), detail: expect.any(String) })
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(JSON.stringify(res.body)).not.toMatch(/\bat .*\.ts:\d+/)
   }
@@ -48,7 +49,7 @@ describe('faults: the chain RPC stopped mid-issuance and mid-rotation', () => {
     const issuedEvents = () => count('medcred_audit_event', `WHERE "action" = 'credential.issued'`)
     const before = { credentials: await count('medcred_issued_credential'), events: await issuedEvents() }
     await chain.stop()
-    expectRetryLater(await svc.api.get(`/1.0/identifiers/${encodeURIComponent(board.did)}`))
+    expectRetryLater(await svc.api.get(`/1.0/identifiers/${encodeURIComponent(board.did)}`), 'https://www.w3.org/ns/did#INTERNAL_ERROR')
     const res = await issue('outage-1')
     const stored = res.status === 201 ? 1 : 0
     if (!stored) expectRetryLater(res)
