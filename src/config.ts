@@ -40,6 +40,17 @@ export interface Config {
    */
   webConcurrency: number
   oid4vc: Oid4vcConfig
+  http: HttpConfig
+}
+
+/** The HTTP edge beyond limits: who may read metrics, which browser origins may call, how long a stop waits. */
+export interface HttpConfig {
+  /** A token that reads `GET /metrics` only (the admin token reads it too); unset = admin token only. */
+  metricsToken?: string
+  /** Browser origins allowed by CORS (exact `scheme://host[:port]`); empty = CORS closed. */
+  corsOrigins: string[]
+  /** On SIGTERM, how long requests in flight may take to finish before their connections are closed. */
+  shutdownGraceMs: number
 }
 
 /** Wallet protocols (src/oid4vc): how long each single-use thing stays usable, in seconds. */
@@ -139,6 +150,12 @@ const EnvSchema = z
     OID4VCI_NONCE_TTL_SECONDS: intFrom(300, 10, 3_600),
     OID4VCI_TOKEN_TTL_SECONDS: intFrom(300, 10, 3_600),
     OID4VP_REQUEST_TTL_SECONDS: intFrom(600, 10, 86_400),
+    METRICS_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
+    CORS_ORIGINS: z
+      .string()
+      .regex(/^(https?:\/\/[a-z0-9.-]+(:\d{1,5})?)(,\s*https?:\/\/[a-z0-9.-]+(:\d{1,5})?)*$/i, 'a comma-separated list of origins such as https://office.example.org')
+      .optional(),
+    SHUTDOWN_GRACE_MS: intFrom(10_000, 0, 300_000),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
     WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
@@ -206,6 +223,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',
+    },
+    http: {
+      metricsToken: e.METRICS_TOKEN,
+      corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().toLowerCase()).filter(Boolean),
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
     webhooks: {
       allowLoopback: e.WEBHOOKS_ALLOW_LOOPBACK === '1',

@@ -33,6 +33,7 @@ import { Oid4vciIssuer } from './oid4vc/issuer.js'
 import { Oid4vpVerifier } from './oid4vc/verifier.js'
 import { createHmac } from 'node:crypto'
 import { jsonLogger } from './log.js'
+import { Metrics } from './metrics.js'
 import { createNotifications, type Notifier } from './notifications/index.js'
 import { createAudit, type AuditAnchorer, type AuditLog } from './audit/index.js'
 import { ensureSecrets, type Secrets } from './secrets.js'
@@ -65,6 +66,13 @@ export interface Medcred {
   audit: AuditLog
   /** Cuts and anchors audit batches in the background; `runOnce()` runs it now (tests, scripts). */
   auditAnchorer: AuditAnchorer
+  /** This process's Prometheus metrics (served at /metrics). */
+  metrics: Metrics
+  /**
+   * Graceful stop: no new connections, requests in flight finish (bounded by SHUTDOWN_GRACE_MS), the
+   * webhook and anchoring workers finish the run they are in and record it, the database closes, and the
+   * local chain (if this process started it) stops last.
+   */
   stop(): Promise<void>
 }
 
@@ -140,6 +148,8 @@ export async function startMedcred(
     })
     const oid4vp = new Oid4vpVerifier({ db: database, agent, resolver, institutions, verifications, acceptances, issuer: oid4vci, verifyContext, publicUrl: config.publicUrl, config: config.oid4vc })
     const health = healthCheck(db, chain, opts.worker)
+    const metrics = new Metrics({ db, chain, worker: opts.worker })
+    audit.log.onEvent((e) => metrics.auditEvent(e))
 
     const app = createApp({
       limits: config.limits,
@@ -166,6 +176,9 @@ export async function startMedcred(
       oid4vp,
       health,
       log,
+      metrics,
+      metricsToken: config.http.metricsToken,
+      http: config.http,
       worker: opts.worker,
     })
     const server = await listen(app.callback(), config.port)
@@ -190,9 +203,14 @@ export async function startMedcred(
       notifier: notifications.notifier,
       audit: audit.log,
       auditAnchorer: audit.anchorer,
+      metrics,
       async stop() {
-        await new Promise<void>((resolve) => server.close(() => resolve()))
-        server.closeAllConnections?.()
+        // Stop accepting; idle keep-alive connections close now, requests in flight get the grace period.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        server.closeIdleConnections()
+        const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs)
+        await closed
+        clearTimeout(grace)
         // Attempts in flight finish and are recorded before the database goes away.
         await notifications.worker.stop()
         await audit.anchorer.stop()
@@ -250,9 +268,12 @@ function healthCheck(db: DataSource, chain: Chain, worker?: number): () => Promi
   return async () => {
     const dbOk = await db.query('SELECT 1').then(() => true, () => false)
     const blockNumber = await chain.provider.getBlockNumber().catch(() => null)
+    const pending = dbOk ? await db.showMigrations().catch(() => undefined) : undefined
+    const migrations = pending === undefined ? 'unknown' : pending ? 'pending' : 'ok'
     return {
-      status: dbOk && blockNumber !== null ? 'ok' : 'degraded',
+      status: dbOk && blockNumber !== null && migrations === 'ok' ? 'ok' : 'degraded',
       db: dbOk ? 'ok' : 'unreachable',
+      migrations,
       chain: { chainId: chain.chainId, registry: chain.registry, blockNumber, status: blockNumber !== null ? 'ok' : 'unreachable' },
       ...(worker !== undefined ? { worker } : {}),
     }
