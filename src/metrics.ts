@@ -68,8 +68,8 @@ export class Metrics {
       if (Array.isArray(failed)) for (const check of failed) if (typeof check === 'string') this.failedChecks.inc({ kind, check })
     } else if (e.action === 'credential.issued') {
       this.issued.inc({ via: e.detail?.via === 'oid4vci' ? 'oid4vci' : 'api' })
-    } else if (e.action === 'credential.revoked' || e.action === 'credential.suspended' || e.action === 'credential.reinstated') {
-      this.statusChanges.inc({ status: e.action.slice('credential.'.length) })
+    } else if (e.action === 'credential.status-changed' && typeof e.detail?.status === 'string') {
+      this.statusChanges.inc({ status: e.detail.status })
     }
   }
 
