@@ -66,6 +66,8 @@ export interface Medcred {
   audit: AuditLog
   /** Cuts and anchors audit batches in the background; `runOnce()` runs it now (tests, scripts). */
   auditAnchorer: AuditAnchorer
+  /** The Koa app serving HTTP (for tests that walk its routers, see routersOf). */
+  app: import('koa')
   /** This process's Prometheus metrics (served at /metrics). */
   metrics: Metrics
   /**
@@ -204,6 +206,7 @@ export async function startMedcred(
       audit: audit.log,
       auditAnchorer: audit.anchorer,
       metrics,
+      app,
       async stop() {
         // Stop accepting; idle keep-alive connections close now, requests in flight get the grace period.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))

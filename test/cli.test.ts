@@ -37,7 +37,7 @@ describe('the medcred CLI', () => {
   let board: { id: string; did: string; apiKey: string }
   let asBoard: Record<string, string>
   let holder: HolderWallet
-  const events = (where: Partial<AuditEventRow>) => svc.db.getRepository(AuditEventEntity).find({ where, order: { seq: 'ASC' } })
+  const events = (where: { action: string; subjectId?: string; subjectIssuerInstitutionId?: string }) => svc.db.getRepository(AuditEventEntity).find({ where, order: { seq: 'ASC' } })
   const shape = (e: AuditEventRow) => ({ action: e.action, actorType: e.actorType, actorId: e.actorId, subjectType: e.subjectType, subjectIssuer: e.subjectIssuerInstitutionId, outcome: e.outcome, detailKeys: Object.keys(JSON.parse(e.detail ?? '{}')).sort() })
 
   beforeAll(async () => {

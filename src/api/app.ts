@@ -23,6 +23,10 @@ import type { Metrics } from '../metrics.js'
 import { oauthErrors, WALLET_PROTOCOL_PATH } from './oauth-errors.js'
 import { accessLog, cachePolicy, corsPolicy, securityHeaders } from './edge.js'
 import { metricsRoutes } from './routes/metrics.js'
+import { docsRoutes } from './routes/docs.js'
+import { openApiDocument } from './openapi/document.js'
+import { docsOf } from './openapi/route-doc.js'
+import type Router from '@koa/router'
 import { authenticate } from './auth.js'
 import { jsonBody } from './body.js'
 import { problems, type Logger } from './problem.js'
@@ -105,9 +109,17 @@ export function createApp(deps: AppDeps): Koa {
   app.use(rateLimit(deps.rateLimits))
   app.use(jsonBody(deps.limits.bodyBytes, { formPaths: WALLET_PROTOCOL_PATH }))
 
-  for (const routes of [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes, metricsRoutes]) {
-    const router = routes(deps)
-    app.use(router.routes()).use(router.allowedMethods())
-  }
+  const routers = [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes, metricsRoutes].map((routes) => routes(deps))
+  let document: Record<string, unknown> | undefined
+  routers.push(docsRoutes(deps, () => (document ??= openApiDocument(routers.flatMap(docsOf), deps.publicUrl))))
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods())
+  ROUTERS.set(app, routers)
   return app
+}
+
+const ROUTERS = new WeakMap<Koa, Router[]>()
+
+/** The routers `createApp` mounted, for the test that holds them against the OpenAPI document. */
+export function routersOf(app: Koa): Router[] {
+  return ROUTERS.get(app) ?? []
 }
