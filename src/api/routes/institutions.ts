@@ -9,6 +9,8 @@ import { audited } from '../audited.js'
 import { callerOf, requireAdmin } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
+import { doc } from '../openapi/route-doc.js'
+import { InstitutionView, JsonObject, NewInstitutionReply } from '../openapi/replies.js'
 
 const NewInstitution = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(200),
@@ -22,6 +24,7 @@ const RotateRequest = z.strictObject({ reason: z.enum(['superseded', 'compromise
 export function institutionRoutes(deps: AppDeps): Router {
   const router = new Router()
 
+  doc(router, { method: 'post', path: '/institutions', tag: 'institutions', summary: 'Create an institution (did:ethr anchored on chain) and its API key', auth: 'admin', body: NewInstitution, replies: { 201: { description: 'Created; the API key is shown once', schema: NewInstitutionReply } }, problems: ['chain-unavailable'] })
   router.post('/institutions', async (ctx) => {
     requireAdmin(ctx)
     const input = parseOrThrow(NewInstitution, ctx.state.body) as z.infer<typeof NewInstitution> & { kind: 'board' }
@@ -33,6 +36,7 @@ export function institutionRoutes(deps: AppDeps): Router {
     json(ctx, 201, { ...institution, apiKey })
   })
 
+  doc(router, { method: 'get', path: '/institutions/:id', tag: 'institutions', summary: 'An institution (itself, or any with the admin token)', auth: 'admin-or-institution', replies: { 200: { description: 'The institution', schema: InstitutionView } } })
   router.get('/institutions/:id', async (ctx) => {
     const caller = callerOf(ctx)
     if (caller.kind === 'anonymous') throw new AppError('unauthorized', 'this needs an API key or the admin token')
@@ -43,6 +47,7 @@ export function institutionRoutes(deps: AppDeps): Router {
   })
 
   /** The institution's own policy: how old a receipt it relies on may be (days). */
+  doc(router, { method: 'patch', path: '/institutions/:id/policy', tag: 'institutions', summary: 'Set the institution’s receipt window', auth: 'admin-or-institution', body: PolicyRequest, replies: { 200: { description: 'The institution', schema: InstitutionView } } })
   router.patch('/institutions/:id/policy', async (ctx) => {
     const caller = callerOf(ctx)
     if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs the institution's API key or the admin token")
@@ -53,6 +58,7 @@ export function institutionRoutes(deps: AppDeps): Router {
   })
 
   /** Rotates the institution's signing key on chain; `compromised` also invalidates what the old key signed. */
+  doc(router, { method: 'post', path: '/institutions/:id/keys/rotate', tag: 'institutions', summary: 'Rotate the signing key on chain', auth: 'admin-or-institution', body: RotateRequest, replies: { 200: { description: 'The rotation', schema: JsonObject } }, problems: ['chain-unavailable', 'conflict'] })
   router.post('/institutions/:id/keys/rotate', async (ctx) => {
     const caller = callerOf(ctx)
     if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs the institution's API key or the admin token")

@@ -2,6 +2,7 @@ import Router from '@koa/router'
 import { AppError } from '../../errors.js'
 import { secretsEqual } from '../../institutions/api-keys.js'
 import type { AppDeps } from '../app.js'
+import { doc } from '../openapi/route-doc.js'
 
 const BEARER = /^Bearer\s+(\S{1,2048})$/i
 
@@ -11,6 +12,7 @@ const BEARER = /^Bearer\s+(\S{1,2048})$/i
  */
 export function metricsRoutes(deps: AppDeps): Router {
   const router = new Router()
+  doc(router, { method: 'get', path: '/metrics', tag: 'operations', summary: 'Prometheus metrics of the worker that answers', auth: 'metrics', replies: { 200: { description: 'Prometheus text exposition', type: 'text/plain' } } })
   router.get('/metrics', async (ctx) => {
     // authenticate() leaves this path's bearer to this handler: METRICS_TOKEN is no API key.
     const token = BEARER.exec(ctx.get('authorization'))?.[1]

@@ -6,6 +6,8 @@ import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
+import { doc } from '../openapi/route-doc.js'
+import { JsonObject } from '../openapi/replies.js'
 
 const NewWebhook = z.strictObject({
   url: z.string().min(1).max(2048),
@@ -16,6 +18,7 @@ const NewWebhook = z.strictObject({
 export function webhookRoutes(deps: AppDeps): Router {
   const router = new Router()
 
+  doc(router, { method: 'post', path: '/webhooks', tag: 'notifications', summary: 'Register a webhook (the signing secret is shown once)', auth: 'institution', body: NewWebhook, replies: { 201: { description: 'The webhook', schema: JsonObject } }, problems: ['invalid-webhook-url'] })
   router.post('/webhooks', async (ctx) => {
     const institution = requireInstitution(ctx)
     const input = parseOrThrow(NewWebhook, ctx.state.body)
@@ -28,11 +31,13 @@ export function webhookRoutes(deps: AppDeps): Router {
     json(ctx, 201, webhook)
   })
 
+  doc(router, { method: 'get', path: '/webhooks', tag: 'notifications', summary: 'The institution’s webhooks', auth: 'institution', replies: { 200: { description: 'The webhooks', schema: JsonObject } } })
   router.get('/webhooks', async (ctx) => {
     const institution = requireInstitution(ctx)
     json(ctx, 200, { items: await deps.webhooks.list(institution.id) })
   })
 
+  doc(router, { method: 'delete', path: '/webhooks/:id', tag: 'notifications', summary: 'Delete a webhook (pending deliveries are cancelled)', auth: 'institution', replies: { 200: { description: 'Deleted', schema: JsonObject } } })
   router.delete('/webhooks/:id', async (ctx) => {
     const institution = requireInstitution(ctx)
     await deps.webhooks.remove(institution.id, ctx.params.id, audited(ctx, deps.audit, 'webhook.deleted', { type: 'webhook', id: ctx.params.id }))
