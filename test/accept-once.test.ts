@@ -32,9 +32,7 @@ describe('verify once, accept everywhere', () => {
     database = await createTestDatabase()
     svc = await startTestService({ dataDir, database, env: FAST_WEBHOOKS })
     board = await svc.api.createTrustedBoard('Texas Medical Board')
-    hospitalA = await svc.api.createInstitution({ name: 'Hospital A', kind: 'hospital' })
-    hospitalB = await svc.api.createInstitution({ name: 'Hospital B', kind: 'hospital' })
-    expect((await svc.api.post('/trust/verifiers', { did: hospitalA.did }, svc.api.adminToken)).status).toBe(201)
+    ;({ hospitalA, hospitalB } = await svc.api.createHospitalPair())
     clinician = await HolderWallet.create()
     license = (await svc.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)).body.verifiableCredential
     listenerA = await WebhookListener.start()

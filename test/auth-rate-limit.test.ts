@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import fs from 'node:fs'
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryRateCounter, RateLimits } from '../src/api/rate-limit.js'
-import { createTestDatabase, TEST_DB, type TestDatabase } from './helpers/database.js'
-import { ExternalChain } from './helpers/external-chain.js'
+import { TEST_DB } from './helpers/database.js'
+import { startReplicaPair, type ReplicaPair } from './helpers/replicas.js'
 import { startTestService, type TestService } from './helpers/service.js'
 
 const LIMITS = { AUTH_FAILURES_PER_MINUTE: '5', RATE_LIMIT_PER_MINUTE: '20' }
@@ -81,25 +80,15 @@ describe('the lockout is bounded', () => {
 
 /** Replicas behind a load balancer count against one limit (PostgreSQL holds the counts). */
 describe.runIf(TEST_DB === 'postgres')('failed authentications across two replicas on one PostgreSQL', () => {
-  let chain: ExternalChain
-  let database: TestDatabase
+  let pair: ReplicaPair
   let a: TestService
   let b: TestService
 
   beforeAll(async () => {
-    chain = await ExternalChain.start()
-    database = await createTestDatabase()
-    const env = { ...chain.env(), ...LIMITS, KMS_SECRET_KEY: randomBytes(32).toString('hex'), ADMIN_TOKEN: `admin-${randomBytes(24).toString('hex')}` }
-    a = await startTestService({ database, env })
-    b = await startTestService({ database, env })
+    pair = await startReplicaPair(LIMITS)
+    ;({ a, b } = pair)
   })
-  afterAll(async () => {
-    await a?.stop()
-    await b?.stop()
-    await database?.drop()
-    for (const svc of [a, b]) if (svc) fs.rmSync(svc.dataDir, { recursive: true, force: true })
-    await chain?.dispose()
-  })
+  afterAll(() => pair?.dispose())
 
   it('locks an address out after the limit, whichever replica saw its failures', async () => {
     const statuses = []

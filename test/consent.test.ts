@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { failedChecks, grantConsent, patientBearer, signConsent, signRevocation, verifyPatientAt } from './helpers/consent.js'
 import { PATIENT_BIRTH_DATE, PATIENT_NAME, enc, expectNoneIn, issueSdJwt } from './helpers/sd-jwt.js'
+import { patientIdentityCredential } from './helpers/fixtures.js'
 import { startTestService, type TestService } from './helpers/service.js'
 
 describe('consent, signed by the patient, revocable and enforced', () => {
@@ -246,6 +247,27 @@ describe('consent, signed by the patient, revocable and enforced', () => {
     const foreignConsent = await signConsent(p.wallet, hospitalA.did, { purposes: ['payment'] })
     const foreign = await verifyPatientAt(svc, hospitalA, (b) => q.wallet.presentSdJwt(q.sdJwt, ['name'], b, { consent: foreignConsent }), 'payment')
     expect(failedChecks(foreign.body)).toEqual(['consent'])
+  })
+
+  it('a consent carried in a VP-JWT (its consent claim) counts too: one wallet interaction grants and presents', async () => {
+    const wallet = await HolderWallet.create()
+    const identity = (await svc.api.post('/credentials/issue', { credential: patientIdentityCredential(wallet.did) }, idp.apiKey)).body.verifiableCredential.proof.jwt
+    const vpJwt = (b: { challenge: string; domain: string }, consent?: string) =>
+      wallet.signJwt({
+        iss: wallet.did,
+        nonce: b.challenge,
+        aud: b.domain,
+        vp: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiablePresentation'], verifiableCredential: [identity] },
+        ...(consent ? { consent } : {}),
+      })
+    expect(failedChecks((await verifyPatientAt(svc, hospitalA, (b) => vpJwt(b))).body)).toEqual(['consent'])
+    const consent = await signConsent(wallet, hospitalA.did)
+    const carried = await verifyPatientAt(svc, hospitalA, (b) => vpJwt(b, consent))
+    expect(carried.status, JSON.stringify(carried.body)).toBe(201)
+    expect(carried.body.checks.find((c: any) => c.check === 'consent').detail).toMatch(/carried in the presentation/)
+    // A consent for another hospital, carried to this one, does not count.
+    const forB = await signConsent(wallet, hospitalB.did, { purposes: ['payment'] })
+    expect(failedChecks((await verifyPatientAt(svc, hospitalA, (b) => vpJwt(b, forB), 'payment')).body)).toEqual(['consent'])
   })
 
   it('malformed consents and revocations are 4xx problems, never 500', async () => {

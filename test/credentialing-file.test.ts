@@ -15,9 +15,7 @@ describe('POST /credentialing-files', () => {
   beforeAll(async () => {
     svc = await startTestService()
     board = await svc.api.createTrustedBoard('Texas Medical Board')
-    hospitalA = await svc.api.createInstitution({ name: 'Hospital A', kind: 'hospital' })
-    hospitalB = await svc.api.createInstitution({ name: 'Hospital B', kind: 'hospital' })
-    await svc.api.post('/trust/verifiers', { did: hospitalA.did }, svc.api.adminToken)
+    ;({ hospitalA, hospitalB } = await svc.api.createHospitalPair())
     clinician = await HolderWallet.create()
     const issue = async (credential: unknown) => (await svc.api.post('/credentials/issue', { credential }, board.apiKey)).body.verifiableCredential
     license = await issue(licenseCredential(clinician.did))

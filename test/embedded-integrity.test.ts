@@ -21,9 +21,7 @@ describe('the JSON form of a credential, wherever it is', () => {
   beforeAll(async () => {
     svc = await startTestService()
     board = await svc.api.createTrustedBoard('Texas Medical Board')
-    hospitalA = await svc.api.createInstitution({ name: 'Hospital A', kind: 'hospital' })
-    hospitalB = await svc.api.createInstitution({ name: 'Hospital B', kind: 'hospital' })
-    expect((await svc.api.post('/trust/verifiers', { did: hospitalA.did }, svc.api.adminToken)).status).toBe(201)
+    ;({ hospitalA, hospitalB } = await svc.api.createHospitalPair())
     clinician = RawHolder.create()
     license = (await svc.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)).body.verifiableCredential
   })

@@ -22,9 +22,7 @@ describe('accept once, end to end through a wallet', () => {
   beforeAll(async () => {
     svc = await startTestService()
     board = await svc.api.createTrustedBoard('Texas Medical Board')
-    hospitalA = await svc.api.createInstitution({ name: 'Hospital A', kind: 'hospital' })
-    hospitalB = await svc.api.createInstitution({ name: 'Hospital B', kind: 'hospital' })
-    expect((await svc.api.post('/trust/verifiers', { did: hospitalA.did }, svc.api.adminToken)).status).toBe(201)
+    ;({ hospitalA, hospitalB } = await svc.api.createHospitalPair())
     const net = { publicUrl: svc.config.publicUrl, baseUrl: svc.url }
     clinician = await Oid4vcWallet.create(net)
     colleague = await Oid4vcWallet.create(net, 'EdDSA')

@@ -1,36 +1,24 @@
-import { randomBytes } from 'node:crypto'
-import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HolderWallet } from '../src/holder/wallet.js'
-import { createTestDatabase, TEST_DB, type TestDatabase } from './helpers/database.js'
-import { ExternalChain } from './helpers/external-chain.js'
+import { TEST_DB } from './helpers/database.js'
 import { licenseCredential } from './helpers/fixtures.js'
-import { startTestService, type TestService } from './helpers/service.js'
+import { startReplicaPair, type ReplicaPair } from './helpers/replicas.js'
+import type { TestService } from './helpers/service.js'
 
 /**
  * Two stateless replicas on one PostgreSQL and one chain, as DESIGN's "Scale" section has it: nothing may
  * assume a single process. (SQLite is one node by nature: this runs on PostgreSQL.)
  */
 describe.runIf(TEST_DB === 'postgres')('two replicas on one PostgreSQL', () => {
-  let chain: ExternalChain
-  let database: TestDatabase
+  let pair: ReplicaPair
   let a: TestService
   let b: TestService
 
   beforeAll(async () => {
-    chain = await ExternalChain.start()
-    database = await createTestDatabase()
-    const env = { ...chain.env(), KMS_SECRET_KEY: randomBytes(32).toString('hex'), ADMIN_TOKEN: `admin-${randomBytes(24).toString('hex')}` }
-    a = await startTestService({ database, env })
-    b = await startTestService({ database, env })
+    pair = await startReplicaPair()
+    ;({ a, b } = pair)
   })
-  afterAll(async () => {
-    await a?.stop()
-    await b?.stop()
-    await database?.drop()
-    for (const svc of [a, b]) if (svc) fs.rmSync(svc.dataDir, { recursive: true, force: true })
-    await chain?.dispose()
-  })
+  afterAll(() => pair?.dispose())
 
   it('creates institutions on both at once: one operator account, no nonce collisions', async () => {
     const created = await Promise.all(

@@ -22,9 +22,7 @@ describe('types medcred gives meaning to are never signed through the issue path
   beforeAll(async () => {
     svc = await startTestService()
     board = await svc.api.createTrustedBoard('Texas Medical Board')
-    hospitalA = await svc.api.createInstitution({ name: 'Hospital A', kind: 'hospital' })
-    hospitalB = await svc.api.createInstitution({ name: 'Hospital B', kind: 'hospital' })
-    expect((await svc.api.post('/trust/verifiers', { did: hospitalA.did }, svc.api.adminToken)).status).toBe(201)
+    ;({ hospitalA, hospitalB } = await svc.api.createHospitalPair())
     clinician = await HolderWallet.create()
   })
   afterAll(() => svc?.dispose())

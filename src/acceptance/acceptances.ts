@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from 'typeorm'
-import { decodeJwt } from '../credentials/jwt.js'
+import { credentialFromJwt, decodeJwt } from '../credentials/jwt.js'
+import type { JWTPayload } from 'did-jwt'
 import { normalizeCredential } from 'did-jwt-vc'
 import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
@@ -179,9 +180,11 @@ export class AcceptanceService {
     let credential: Record<string, any>
     let digest: string
     let signedAs: unknown
+    let payload: JWTPayload
     try {
-      signedAs = decodeJwt(credentialJwt).payload.iss
-      credential = normalizeCredential(credentialJwt) as unknown as Record<string, any>
+      payload = decodeJwt(credentialJwt).payload
+      signedAs = payload.iss
+      credential = credentialFromJwt(credentialJwt, payload)
       digest = credentialDigest(credentialJwt)
     } catch {
       checks.push(fail('format', 'the credential is not a VC-JWT'))
@@ -221,7 +224,6 @@ export class AcceptanceService {
     })
     checks.push(...proof.checks)
     // The live checks that cannot be delegated to the earlier verifier.
-    const payload = decodeJwt(credentialJwt).payload
     checks.push(checkDates(payload, [credential, payload.vc], { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
     if (ctx.trustedIssuer) checks.push(await ctx.trustedIssuer(credential, issuer))
     if (ctx.status) checks.push(await checkStatus(credential, issuer, ctx.status))

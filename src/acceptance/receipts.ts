@@ -1,5 +1,4 @@
-import { decodeJwt } from '../credentials/jwt.js'
-import { normalizeCredential } from 'did-jwt-vc'
+import { credentialFromJwt, decodeJwt } from '../credentials/jwt.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { asArray } from '../credentials/w3c.js'
 import { RESERVED_CREDENTIAL_TYPES } from '../credentials/reserved-types.js'
@@ -64,8 +63,9 @@ export interface ParsedReceipt {
  */
 export function parseReceipt(jwt: string): ParsedReceipt | undefined {
   try {
-    const iss = decodeJwt(jwt).payload.iss
-    const vc = normalizeCredential(jwt) as unknown as Record<string, any>
+    const { payload } = decodeJwt(jwt)
+    const iss = payload.iss
+    const vc = credentialFromJwt(jwt, payload) as Record<string, any>
     if (!asArray(vc.type).includes(RECEIPT_TYPE)) return undefined
     const claimed = typeof vc.issuer === 'string' ? vc.issuer : vc.issuer?.id
     if (typeof iss !== 'string' || claimed !== iss) return undefined

@@ -1,9 +1,12 @@
 import fs from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parse } from 'yaml'
 
 /**
  * Builds objects from a Veramo-style agent.yml. Supported conventions:
  * - `$require: 'module#Export?t=object|function|class&p=/prop'` (also `module?t=…#Export`, as Veramo writes it),
+ *   where a module path starting with `./` is relative to the agent.yml file,
  *   with `$args: [...]`: a class is constructed with `new`, a function called, an object taken as is;
  *   `p` then picks a property path of the result.
  * - `$ref: /json/pointer` to another node of the same document.
@@ -30,7 +33,7 @@ export async function loadAgentConfig(file: string, pointer: string, values: Rec
     }
     if ('$require' in obj) {
       const args = obj.$args === undefined ? [] : ((await resolve(obj.$args, `${at}/$args`)) as unknown[])
-      return instantiate(String(obj.$require), args, at)
+      return instantiate(String(obj.$require), args, at, path.dirname(file))
     }
     const out: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(obj)) out[k] = await resolve(v, `${at}/${k}`)
@@ -54,13 +57,13 @@ export async function loadAgentConfig(file: string, pointer: string, values: Rec
   return resolvePointer(pointer)
 }
 
-async function instantiate(spec: string, args: unknown[], at: string): Promise<unknown> {
+async function instantiate(spec: string, args: unknown[], at: string, dir: string): Promise<unknown> {
   const hashAt = spec.indexOf('#')
   const [modulePart, exportPart] = hashAt < 0 ? [spec, 'default'] : [spec.slice(0, hashAt), spec.slice(hashAt + 1)]
   const [moduleName, moduleQuery = ''] = modulePart.split('?')
   const [exportName, exportQuery = ''] = exportPart.split('?')
   const query = new URLSearchParams(moduleQuery || exportQuery)
-  const mod = (await import(moduleName)) as Record<string, unknown>
+  const mod = (await import(moduleName.startsWith('./') ? pathToFileURL(path.resolve(dir, moduleName)).href : moduleName)) as Record<string, unknown>
   const exported = mod[exportName]
   if (exported === undefined) throw new Error(`agent.yml ${at}: ${moduleName} has no export ${exportName}`)
   const kind = query.get('t') ?? 'class'

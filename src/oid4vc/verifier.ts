@@ -18,7 +18,11 @@ import { fail, failures, pass, verdict, type Check } from '../verification/check
 import type { VerifyContext } from '../verification/verify-credential.js'
 import { verifyAnyPresentation } from '../verification/presentation-formats.js'
 import { PresentationRequestEntity, type PresentationOutcome, type PresentationRequestRow, type PresentationRequestStatus } from './entities.js'
-import { DEFAULT_FORMAT, WALLET_FORMATS } from './formats.js'
+import { DEFAULT_FORMAT, WALLET_FORMATS, type WalletFormatName } from './formats.js'
+import { looksLikeSdJwt, splitSdJwt, typeOfVct } from '../credentials/sd-jwt-vc.js'
+import { decodeJwt } from '../credentials/jwt.js'
+import { SD_JWT_TYPES } from '../issuance/sd-jwt-issue.js'
+import { AppError } from '../errors.js'
 import type { Oid4vciIssuer } from './issuer.js'
 import { OAuthError } from './oauth-error.js'
 import { signRequestObject } from './request-object.js'
@@ -71,8 +75,12 @@ export class Oid4vpVerifier {
 
   async createRequest(
     hospital: InstitutionRow,
-    input: { purpose: VerificationPurpose; credentialTypes: string[]; acceptReceipts?: boolean },
+    input: { purpose: VerificationPurpose; credentialTypes: string[]; acceptReceipts?: boolean; format?: WalletFormatName },
   ): Promise<{ id: string; request: string; expiresAt: string }> {
+    const format = input.format ?? DEFAULT_FORMAT
+    if (format !== DEFAULT_FORMAT && (input.acceptReceipts || input.credentialTypes.some((t) => !WALLET_FORMATS[format].offers(t)))) {
+      throw new AppError('invalid-request', `format ${format} asks only for ${[...SD_JWT_TYPES].join(', ')}, without receipts`)
+    }
     const id = randomUUID()
     const clientId = `decentralized_identifier:${hospital.did}`
     const state = randomToken()
@@ -87,8 +95,8 @@ export class Oid4vpVerifier {
       response_uri: `${this.deps.publicUrl}/oid4vp/requests/${id}/response`,
       nonce: randomToken(),
       state,
-      dcql_query: dcqlQuery(input.credentialTypes, acceptReceipts),
-      client_metadata: { vp_formats_supported: { [DEFAULT_FORMAT]: WALLET_FORMATS[DEFAULT_FORMAT].vpFormat } },
+      dcql_query: dcqlQuery(input.credentialTypes, acceptReceipts, format, this.deps.publicUrl),
+      client_metadata: { vp_formats_supported: { [format]: WALLET_FORMATS[format].vpFormat } },
       exp: Math.floor(expiresAt.getTime() / 1000),
     }
     await this.deps.db.transaction(async (m) => {
@@ -163,7 +171,7 @@ export class Oid4vpVerifier {
     }
     const hospital = await this.deps.institutions.get(row.institutionId)
     const expected = { challenge: row.nonce, domain: row.clientId }
-    const presented = presentedTypes(presentation)
+    const presented = presentedTypes(presentation, this.deps.publicUrl)
     const typesCheck = checkTypes(presented, row)
     let final: { status: PresentationRequestStatus; checks: Check[] }
     try {
@@ -270,9 +278,9 @@ export class Oid4vpVerifier {
 }
 
 /** A DCQL query (OID4VP 1.0 §6) for one credential of each type and, when allowed, a receipt besides. */
-export function dcqlQuery(types: string[], acceptReceipts: boolean): Record<string, unknown> {
-  const format = WALLET_FORMATS[DEFAULT_FORMAT]
-  const credentials = types.map((type) => ({ id: type, format: DEFAULT_FORMAT, meta: format.dcqlMeta(type) }))
+export function dcqlQuery(types: string[], acceptReceipts: boolean, formatName: WalletFormatName = DEFAULT_FORMAT, publicUrl = ''): Record<string, unknown> {
+  const format = WALLET_FORMATS[formatName]
+  const credentials = types.map((type) => ({ id: type, format: formatName, meta: format.dcqlMeta(type, publicUrl) }))
   if (!acceptReceipts) return { credentials }
   return {
     credentials: [...credentials, { id: RECEIPT_QUERY_ID, format: DEFAULT_FORMAT, meta: format.dcqlMeta(RECEIPT_TYPE) }],
@@ -306,8 +314,16 @@ function presentationOf(vpToken: string, row: PresentationRequestRow): string | 
   return [...presentations][0]
 }
 
-/** The types of the credentials a VP-JWT carries, receipts counted apart (decoded only; verification checks them). */
-function presentedTypes(vpJwt: string): { types: string[][]; receipts: number } {
+/**
+ * The types of the credentials a presentation carries, receipts counted apart (decoded only; verification
+ * checks them): a VP-JWT's credentials, or the one SD-JWT VC (its `vct`) of an SD-JWT presentation.
+ */
+function presentedTypes(presentation: string, publicUrl: string): { types: string[][]; receipts: number } {
+  if (looksLikeSdJwt(presentation)) {
+    const vct = sdJwtClaims(presentation)?.vct
+    return { types: typeof vct === 'string' ? [[typeOfVct(publicUrl, vct)]] : [], receipts: 0 }
+  }
+  const vpJwt = presentation
   try {
     const vp = decodeJWT(vpJwt).payload.vp as { verifiableCredential?: unknown } | undefined
     const jwts = asArray(vp?.verifiableCredential).map((c) => (typeof c === 'string' ? c : (c as { proof?: { jwt?: string } })?.proof?.jwt))
@@ -334,9 +350,19 @@ function checkTypes(presented: { types: string[][]; receipts: number }, row: Pre
   return pass('credentialTypes', `presented ${row.credentialTypes.join(', ')}${presented.receipts ? ' with a receipt' : ''}`)
 }
 
+/** The issuer-signed claims of an SD-JWT presentation (decoded only), or undefined. */
+function sdJwtClaims(presentation: string): Record<string, unknown> | undefined {
+  const parts = splitSdJwt(presentation)
+  try {
+    return parts ? decodeJwt(parts.issuerJwt).payload : undefined
+  } catch {
+    return undefined
+  }
+}
+
 function holderOf(vpJwt: string): string | null {
   try {
-    const iss = decodeJWT(vpJwt).payload.iss
+    const iss = looksLikeSdJwt(vpJwt) ? sdJwtClaims(vpJwt)?.sub : decodeJWT(vpJwt).payload.iss
     return typeof iss === 'string' ? iss.slice(0, 300) : null
   } catch {
     return null

@@ -9,6 +9,12 @@ import { verifyCredential, type CredentialVerdict, type VerifyContext } from './
 export interface PresentationVerdict extends Verdict {
   holder?: string
   credentials: CredentialVerdict[]
+  /**
+   * Consents (PatientConsentCredential JWTs) the holder carried in the presentation's `consent` claim, so
+   * that one wallet interaction grants and presents; each is checked as a consent on its own (signed by
+   * the patient), and only when the presentation's signature verified.
+   */
+  carriedConsents?: string[]
 }
 
 export type SignedPresentationInput = SignedInput
@@ -88,5 +94,8 @@ export async function verifyPresentation(
   } else {
     checks.push(pass('holderBinding', `signed by ${holder}, the subject of every credential`))
   }
-  return { ...verdict(checks), holder, credentials }
+  const consent = (payload as { consent?: unknown }).consent
+  const carriedConsents = (Array.isArray(consent) ? consent : consent === undefined ? [] : [consent]).filter((c): c is string => typeof c === 'string').slice(0, 10)
+  const signed = proof.checks.every((c) => c.ok)
+  return { ...verdict(checks), holder, credentials, ...(signed && carriedConsents.length ? { carriedConsents } : {}) }
 }

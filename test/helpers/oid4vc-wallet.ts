@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto'
+import { createHash, generateKeyPairSync } from 'node:crypto'
 import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { ES256KSigner, bytesToBase58, createJWS, verifyJWS } from 'did-jwt'
 import { computeAddress } from 'ethers'
@@ -195,6 +195,25 @@ export class Oid4vcWallet {
     const vp = await this.presentation(credentials, { aud: request.claims.client_id, nonce: request.claims.nonce })
     const reply = await this.respond(request, vpTokenFor(request, credentials, vp))
     return { request, reply }
+  }
+
+  /**
+   * Answers with an SD-JWT VC (RFC 9901 §4.3, OID4VP 1.0 Appendix B.3): the issuer-signed JWT, only the
+   * disclosures named in `disclose`, and a KB-JWT (`typ: kb+jwt`) over them bound to the request's
+   * `nonce` and `client_id`. `kb` overrides the KB-JWT's claims, to play a wallet that gets them wrong.
+   */
+  async answerSdJwt(requestUri: string, sdJwt: string, disclose: string[], kb: Record<string, unknown> = {}): Promise<{ request: AuthorizationRequest; reply: Reply }> {
+    const request = await this.openRequest(requestUri)
+    const [issuerJwt, ...rest] = sdJwt.split('~')
+    const chosen = rest.filter((d) => d && disclose.includes(JSON.parse(Buffer.from(d, 'base64url').toString('utf8'))[1]))
+    const presented = `${issuerJwt}~${chosen.map((d) => `${d}~`).join('')}`
+    const sdHash = createHash('sha256').update(presented).digest('base64url')
+    const kbJwt = await this.signJwt(
+      { alg: this.alg, typ: 'kb+jwt' },
+      { iat: Math.floor(Date.now() / 1000), aud: request.claims.client_id, nonce: request.claims.nonce, sd_hash: sdHash, ...kb },
+    )
+    const queryId = (request.claims.dcql_query.credentials as { id: string }[])[0].id
+    return { request, reply: await this.respond(request, { [queryId]: [presented + kbJwt] }) }
   }
 
   private async json(url: string) {

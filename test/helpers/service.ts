@@ -113,6 +113,15 @@ export class ApiClient {
     return board
   }
 
+  /** Hospital A, a verifier the consortium trusts (its receipts count), and hospital B, which relies on them. */
+  async createHospitalPair() {
+    const hospitalA = await this.createInstitution({ name: 'Hospital A', kind: 'hospital' })
+    const hospitalB = await this.createInstitution({ name: 'Hospital B', kind: 'hospital' })
+    const res = await this.post('/trust/verifiers', { did: hospitalA.did }, this.adminToken)
+    if (res.status !== 201) throw new Error(`trusting ${hospitalA.did} as a verifier failed: ${res.status} ${JSON.stringify(res.body)}`)
+    return { hospitalA, hospitalB }
+  }
+
   /** Creates an institution with the admin token; returns its record and API key. */
   async createInstitution(input: { name: string; kind: string; jurisdiction?: string }) {
     const res = await this.post('/institutions', input, this.adminToken)

@@ -20,6 +20,8 @@ const PresentationRequest = z.strictObject({
     .max(5)
     .refine((types) => new Set(types).size === types.length, 'each type once'),
   acceptReceipts: z.boolean().optional(),
+  /** The credential format asked of the wallet: `jwt_vc_json` (default) or `dc+sd-jwt` (patient identity). */
+  format: z.enum(['jwt_vc_json', 'dc+sd-jwt']).optional(),
 })
 
 const hospitals = ['hospital'] as const
