@@ -62,7 +62,7 @@ export class Metrics {
   auditEvent(e: ChainedAuditEvent): void {
     this.events.inc({ action: e.action, outcome: e.outcome })
     if (e.action.endsWith('.verified') || e.action === 'credential.accepted') {
-      const kind = e.action.split('.')[0]
+      const kind = e.action === 'credential.accepted' ? 'acceptance' : e.action.split('.')[0]
       this.verifications.inc({ kind, outcome: e.outcome })
       const failed = e.detail?.failedChecks
       if (Array.isArray(failed)) for (const check of failed) if (typeof check === 'string') this.failedChecks.inc({ kind, check })

@@ -34,9 +34,10 @@ import { Oid4vpVerifier } from './oid4vc/verifier.js'
 import { createHmac } from 'node:crypto'
 import { jsonLogger } from './log.js'
 import { Metrics } from './metrics.js'
-import { createNotifications, type Notifier } from './notifications/index.js'
+import { createNotifications, type Notifier, type WebhookService } from './notifications/index.js'
 import { createAudit, type AuditAnchorer, type AuditLog } from './audit/index.js'
 import { ensureSecrets, type Secrets } from './secrets.js'
+import { systemActing } from './audit/acting.js'
 import type { VerifyContext } from './verification/verify-credential.js'
 
 export interface Medcred {
@@ -49,6 +50,8 @@ export interface Medcred {
   agent: MedcredAgent
   /** The capabilities, for tools, benchmarks and tests that call them without HTTP. */
   services: {
+    institutions: InstitutionService
+    webhooks: WebhookService
     issuance: IssuanceService
     acceptances: AcceptanceService
     verifications: VerificationService
@@ -102,13 +105,14 @@ export async function startMedcred(
     const agent = await createAgent({ db, kmsSecretKey: secrets.kmsSecretKey, chain, resolver })
     const database = new Database(db)
     const registry = new RegistryWriter({ agent, chain, db: database })
-    const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl })
-    const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log })
+    const audit = createAudit({ db: database, agent, chain, registry, config: config.audit, log })
+    const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl, audit: audit.log })
+    const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log, audit: audit.log })
     const tokenLists = new TokenStatusLists({ db: database, agent, resolver, publicUrl: config.publicUrl })
-    const status = new StatusService({ db: database, agent, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists })
-    const trust = new TrustRegistry({ db: database, notifier: notifications.notifier })
-    const issuance = new IssuanceService({ db: database, agent, status, resolver, tokenLists, publicUrl: config.publicUrl })
-    const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status })
+    const status = new StatusService({ db: database, agent, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists, audit: audit.log })
+    const trust = new TrustRegistry({ db: database, notifier: notifications.notifier, audit: audit.log })
+    const issuance = new IssuanceService({ db: database, agent, status, resolver, tokenLists, publicUrl: config.publicUrl, audit: audit.log })
+    const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status, audit: audit.log })
     const statusLists = new StatusListSource({
       status,
       tokenLists,
@@ -123,7 +127,6 @@ export async function startMedcred(
       trustedIssuer: trustCheck(trust),
       sdJwt: { publicUrl: config.publicUrl, kbMaxAgeSeconds: config.kbJwtMaxAgeSeconds },
     }
-    const audit = createAudit({ db: database, agent, chain, registry, config: config.audit, log })
     const challenges = new ChallengeService({ db: database, ttlSeconds: config.challengeTtlSeconds })
     const consents = new ConsentService({
       db: database,
@@ -190,7 +193,7 @@ export async function startMedcred(
       notifications.worker.start()
       audit.anchorer.start()
     }
-    const resuming = background ? resumeKeyRotations(keyRotation, audit.log, log) : Promise.resolve()
+    const resuming = background ? resumeKeyRotations(keyRotation, log) : Promise.resolve()
     return {
       url: `http://127.0.0.1:${port}`,
       port,
@@ -200,7 +203,7 @@ export async function startMedcred(
       db: openDb,
       agent,
       verifyContext,
-      services: { issuance, acceptances, verifications, trust, status, keyRotation },
+      services: { institutions, webhooks: notifications.webhooks, issuance, acceptances, verifications, trust, status, keyRotation },
       store: database,
       notifier: notifications.notifier,
       audit: audit.log,
@@ -235,17 +238,9 @@ export async function startMedcred(
  * the background: a chain that does not answer now must not keep medcred from starting. What fails stays
  * pending for the next request or start.
  */
-function resumeKeyRotations(keyRotation: KeyRotationService, audit: AuditLog, log: Logger): Promise<void> {
+function resumeKeyRotations(keyRotation: KeyRotationService, log: Logger): Promise<void> {
   return keyRotation
-    .resumePending((m, r) =>
-      audit.append(m, {
-        actor: { type: 'system', id: 'key-rotation' },
-        action: 'institution.key-rotated',
-        subject: { type: 'institution', id: r.institutionId },
-        outcome: 'success',
-        detail: { did: r.did, reason: r.reason, txHash: r.txHash, blockNumber: r.blockNumber, resumed: true },
-      }),
-    )
+    .resumePending({ ...systemActing('key-rotation'), detail: { resumed: true } })
     .then(({ finished, failed }) => {
       for (const r of finished) log.info('pending key rotation finished', { rotationId: r.id, institutionId: r.institutionId, blockNumber: r.blockNumber })
       for (const { rotation, error } of failed) {

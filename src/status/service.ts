@@ -13,6 +13,8 @@ import { Bitstring } from './bitstring.js'
 import { permutedIndex } from './index-permutation.js'
 import { STATUS_ENTRY_TYPES, statusListCredential } from './list-credential.js'
 import { TOKEN_STATUS_TYPE, type TokenStatusLists } from './token-status-list.js'
+import { appendChange, type Acting } from '../audit/acting.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import {
   StatusChangeEntity,
   StatusEntryEntity,
@@ -70,6 +72,7 @@ export class StatusService {
       notifier: Notifier
       /** The IETF Token Status Lists of SD-JWT VCs (`credentialStatus` type `TokenStatusList`). */
       tokenLists?: TokenStatusLists
+      audit: AuditLog
     },
   ) {}
 
@@ -174,7 +177,7 @@ export class StatusService {
     credentialId: string,
     requests: StatusRequest[],
     reason: StatusReason,
-    audit?: (m: EntityManager, result: StatusChangeResult) => Promise<unknown>,
+    by: Acting,
   ): Promise<StatusChangeResult> {
     return this.deps.db.transaction(async (m) => {
       const credential = await this.ownCredential(m, issuer, credentialId)
@@ -202,7 +205,7 @@ export class StatusService {
       }
       const result = { credentialId, status: stateOf([...byPurpose.values()]), changed, detail: details.join('; ') }
       if (changed) await this.tellRelyingParties(m, credential.id, credential.issuerDid, result.status, reason)
-      await audit?.(m, result)
+      if (changed) await appendChange(this.deps.audit, m, by, 'credential.status-changed', { type: 'credential', id: credentialId, issuerInstitutionId: issuer.id }, { status: result.status, reason })
       return result
     })
   }

@@ -5,7 +5,6 @@ import { failures } from '../../verification/checks.js'
 import { verifyCredential, type SignedCredentialInput } from '../../verification/verify-credential.js'
 import { parseOrThrow } from '../../validation.js'
 import { ISSUE_FORMATS } from '../../issuance/service.js'
-import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import { recordVerification } from './record-verification.js'
 import { idempotencyOf } from '../idempotency-key.js'
@@ -13,6 +12,7 @@ import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
 import { doc } from '../openapi/route-doc.js'
+import { auditContext } from '../audit-context.js'
 import { IssueReply, VerdictReply } from '../openapi/replies.js'
 
 const IssueRequest = z.strictObject({
@@ -36,7 +36,7 @@ export function credentialRoutes(deps: AppDeps): Router {
     const verifiableCredential = await deps.issuance.issue(
       issuer,
       credential,
-      (m, row) => audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type })(m),
+      auditContext(ctx),
       idempotencyOf(ctx, issuer.id),
       options?.format,
     )

@@ -5,11 +5,11 @@ import { JURISDICTION } from '../../credentials/identifiers.js'
 import { INSTITUTION_KINDS } from '../../institutions/institution.entity.js'
 import { toView } from '../../institutions/service.js'
 import { parseOrThrow } from '../../validation.js'
-import { audited } from '../audited.js'
 import { callerOf, requireAdmin } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
+import { auditContext } from '../audit-context.js'
 import { InstitutionView, JsonObject, NewInstitutionReply } from '../openapi/replies.js'
 
 const NewInstitution = z.strictObject({
@@ -28,8 +28,7 @@ export function institutionRoutes(deps: AppDeps): Router {
   router.post('/institutions', async (ctx) => {
     requireAdmin(ctx)
     const input = parseOrThrow(NewInstitution, ctx.state.body) as z.infer<typeof NewInstitution> & { kind: 'board' }
-    const { institution, apiKey } = await deps.institutions.create(input, (m, row) =>
-      audited(ctx, deps.audit, 'institution.created', { type: 'institution', id: row.id }, { did: row.did, kind: row.kind })(m),
+    const { institution, apiKey } = await deps.institutions.create(input, auditContext(ctx),
     )
     ctx.set('Location', `/institutions/${institution.id}`)
     ctx.set('Cache-Control', 'no-store')
@@ -54,7 +53,7 @@ export function institutionRoutes(deps: AppDeps): Router {
     if (caller.kind === 'institution' && caller.institution.id !== ctx.params.id) throw new AppError('forbidden', 'an institution may change only its own policy')
     const policy = parseOrThrow(PolicyRequest, ctx.state.body)
     await deps.institutions.get(ctx.params.id)
-    json(ctx, 200, await deps.institutions.setPolicy(ctx.params.id, policy, audited(ctx, deps.audit, 'institution.policy-changed', { type: 'institution', id: ctx.params.id }, { receiptWindowDays: policy.receiptWindowDays })))
+    json(ctx, 200, await deps.institutions.setPolicy(ctx.params.id, policy, auditContext(ctx)))
   })
 
   /** Rotates the institution's signing key on chain; `compromised` also invalidates what the old key signed. */
@@ -67,8 +66,7 @@ export function institutionRoutes(deps: AppDeps): Router {
     }
     const { reason } = parseOrThrow(RotateRequest, ctx.state.body)
     const institution = await deps.institutions.get(ctx.params.id)
-    const rotation = await deps.keyRotation.rotate(institution, reason, (m, r) =>
-      audited(ctx, deps.audit, 'institution.key-rotated', { type: 'institution', id: institution.id }, { did: institution.did, reason: r.reason, txHash: r.txHash, blockNumber: r.blockNumber })(m),
+    const rotation = await deps.keyRotation.rotate(institution, reason, auditContext(ctx),
     )
     json(ctx, 200, {
       institutionId: institution.id,

@@ -6,11 +6,11 @@ import { STATUS_LIST_JWT_TYPE, TOKEN_STATUS_TYPE } from '../../status/token-stat
 import { STATUS_REASONS, type StatusReason, type StatusRequest } from '../../status/service.js'
 import { AppError } from '../../errors.js'
 import { parseOrThrow } from '../../validation.js'
-import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
+import { auditContext } from '../audit-context.js'
 import { JsonObject } from '../openapi/replies.js'
 
 const ChangeStatusRequest = z.strictObject({
@@ -31,11 +31,7 @@ export function statusRoutes(deps: AppDeps): Router {
     const issuer = requireInstitution(ctx)
     const body = parseOrThrow(ChangeStatusRequest, ctx.state.body)
     const reason: StatusReason = body.reason ?? (body.credentialStatus.every((s) => s.status === 'active') ? 'reinstated' : 'unspecified')
-    const result = await deps.status.change(issuer, body.credentialId, body.credentialStatus as StatusRequest[], reason, (m, r) =>
-      r.changed
-        ? audited(ctx, deps.audit, 'credential.status-changed', { type: 'credential', id: body.credentialId, issuerInstitutionId: issuer.id }, { status: r.status, reason })(m)
-        : Promise.resolve(),
-    )
+    const result = await deps.status.change(issuer, body.credentialId, body.credentialStatus as StatusRequest[], reason, auditContext(ctx))
     json(ctx, 200, result)
   })
 

@@ -2,11 +2,11 @@ import Router from '@koa/router'
 import { z } from 'zod'
 import { NOTICE_EVENTS } from '../../notifications/events.js'
 import { parseOrThrow } from '../../validation.js'
-import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
+import { auditContext } from '../audit-context.js'
 import { JsonObject } from '../openapi/replies.js'
 
 const NewWebhook = z.strictObject({
@@ -22,9 +22,7 @@ export function webhookRoutes(deps: AppDeps): Router {
   router.post('/webhooks', async (ctx) => {
     const institution = requireInstitution(ctx)
     const input = parseOrThrow(NewWebhook, ctx.state.body)
-    const webhook = await deps.webhooks.register(institution.id, input, (m, id) =>
-      audited(ctx, deps.audit, 'webhook.registered', { type: 'webhook', id }, { events: input.events })(m),
-    )
+    const webhook = await deps.webhooks.register(institution.id, input, auditContext(ctx))
     ctx.set('Location', `/webhooks/${webhook.id}`)
     // The reply holds the signing secret, shown this once.
     ctx.set('Cache-Control', 'no-store')
@@ -37,10 +35,10 @@ export function webhookRoutes(deps: AppDeps): Router {
     json(ctx, 200, { items: await deps.webhooks.list(institution.id) })
   })
 
-  doc(router, { method: 'delete', path: '/webhooks/:id', tag: 'notifications', summary: 'Delete a webhook (pending deliveries are cancelled)', auth: 'institution', replies: { 200: { description: 'Deleted', schema: JsonObject } } })
+  doc(router, { method: 'delete', path: '/webhooks/:id', tag: 'notifications', summary: 'Delete a webhook (pending deliveries are cancelled)', auth: 'institution', replies: { 204: { description: 'Deleted' } } })
   router.delete('/webhooks/:id', async (ctx) => {
     const institution = requireInstitution(ctx)
-    await deps.webhooks.remove(institution.id, ctx.params.id, audited(ctx, deps.audit, 'webhook.deleted', { type: 'webhook', id: ctx.params.id }))
+    await deps.webhooks.remove(institution.id, ctx.params.id, auditContext(ctx))
     ctx.status = 204
   })
 
