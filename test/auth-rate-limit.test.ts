@@ -97,3 +97,20 @@ describe.runIf(TEST_DB === 'postgres')('failed authentications across two replic
     expect(statuses.slice(-2)).toEqual([429, 429])
   })
 })
+
+describe("a patient's refused bearer token counts as a failed authentication", () => {
+  let svc: TestService
+  beforeAll(async () => {
+    svc = await startTestService({ env: LIMITS })
+  })
+  afterAll(() => svc?.dispose())
+
+  it('locks the address out after the limit, as wrong API keys do', async () => {
+    const forged = `${Buffer.from('{"alg":"EdDSA"}').toString('base64url')}.${Buffer.from('{"iss":"did:key:z6Mk"}').toString('base64url')}.${'A'.repeat(86)}`
+    const statuses = []
+    for (let i = 0; i < 12; i++) statuses.push((await getFrom('127.0.0.6', `${svc.url}/consents`, forged)).status)
+    expect(new Set(statuses)).toEqual(new Set([401, 429]))
+    // Five a minute are checked (ten if a minute ended meanwhile); the rest are refused unchecked.
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10)
+  })
+})

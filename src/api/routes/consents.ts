@@ -39,7 +39,12 @@ export function consentRoutes(deps: AppDeps): Router {
   router.get('/consents', async (ctx) => {
     const bearer = patientBearerOf(ctx)
     if (bearer) {
-      json(ctx, 200, await deps.consents.listForPatient(bearer))
+      // A refused patient token is a failed authentication like a wrong API key (limited per address).
+      const listed = await deps.consents.listForPatient(bearer).catch(async (e: unknown) => {
+        if (e instanceof AppError && e.status === 401) await deps.rateLimits.authenticationFailed(ctx.ip)
+        throw e
+      })
+      json(ctx, 200, listed)
       return
     }
     const caller = callerOf(ctx)
