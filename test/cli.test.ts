@@ -30,7 +30,7 @@ function medcred(args: string[], env: Record<string, string>): Promise<Run> {
 }
 
 /** The CLI as a child process against a real service (chain, database), through the HTTP API only. */
-describe('the medcred CLI', () => {
+describe('the medcred CLI', { timeout: 180_000 }, () => {
   let svc: TestService
   let dir: string
   let admin: Record<string, string>
