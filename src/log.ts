@@ -50,7 +50,7 @@ function wrap(p: Pino): Logger {
 }
 
 /**
- * Structured JSON logs (pino), one line per event on stderr: `time` (ISO 8601), `level` (name), `msg`,
+ * Structured JSON logs (pino), one line per event on stderr: `time` (ISO 8601), `level` (name), `message`,
  * and the event's fields. Every line passes through `scrub` first, so a field or message can never carry
  * a bearer token, API key, JWT, private key or credential subject values.
  */
@@ -60,7 +60,7 @@ export function jsonLogger(out: NodeJS.WritableStream = process.stderr, base: Re
     pino(
       {
         base: { service: 'medcred', ...base },
-        messageKey: 'msg',
+        messageKey: 'message',
         timestamp: pino.stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
       },

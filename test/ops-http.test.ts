@@ -112,7 +112,7 @@ describe('operating medcred over HTTP', () => {
   it('logs one JSON line per request with request id, route pattern, status, duration and institution', async () => {
     const board = await svc.api.createInstitution({ name: 'Log Board', kind: 'board', jurisdiction: 'US-TX' })
     await svc.api.request('GET', `/institutions/${board.id}`, { token: board.apiKey, headers: { 'x-request-id': 'log-probe-1' } })
-    const line = svc.logs.map((l) => JSON.parse(l)).find((l) => l.requestId === 'log-probe-1' && l.msg === 'request')
+    const line = svc.logs.map((l) => JSON.parse(l)).find((l) => l.requestId === 'log-probe-1' && l.message === 'request')
     expect(line).toMatchObject({ level: 'info', method: 'GET', route: '/institutions/:id', status: 200, institutionId: board.id, service: 'medcred' })
     expect(typeof line.durationMs).toBe('number')
     expect(typeof line.time).toBe('string')

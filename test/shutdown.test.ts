@@ -97,6 +97,6 @@ describe('graceful shutdown on SIGTERM', () => {
     stuck.socket.destroy()
     expect(alive(anvilPid)).toBe(false)
     const lines = stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l))
-    expect(lines.find((l) => l.msg === 'stopped')).toMatchObject({ level: 'info', signal: 'SIGTERM' })
+    expect(lines.find((l) => l.message === 'stopped')).toMatchObject({ level: 'info', signal: 'SIGTERM' })
   }, 120_000)
 })
