@@ -3,7 +3,8 @@
  * A board and two hospitals join, the consortium trusts the board and hospital A; the board issues a license
  * to a clinician's did:key; hospital A verifies the clinician's presentation against its own challenge and
  * signs a receipt; hospital B accepts the license on that receipt; the board revokes it; B's next
- * acceptance fails and both hospitals have the notice.
+ * acceptance fails and both hospitals have the notice. It ends with the page URL and a one-time sign-in
+ * link per demo institution (and the admin), to click through the same story in the browser.
  *
  * MEDCRED_URL (default http://localhost:3000); ADMIN_TOKEN, else read from DATA_DIR/secrets.json (default ./data).
  */
@@ -105,3 +106,11 @@ for (const [name, h] of [['A', hospital], ['B', hospitalB]] as const) {
 step(9, 'Every step is in the audit trail')
 const events = await call('GET', '/audit/events?limit=100', undefined, adminToken)
 for (const e of events.events.slice(-8)) console.log(`   #${e.seq} ${e.action} ${e.outcome}`)
+
+step(10, 'Click through the same story in the browser')
+console.log(`   the page: ${base}/`)
+console.log('   one-time sign-in links (each works once, for a few minutes):')
+for (const [name, token] of [['Texas Medical Board', board.apiKey], ['Mercy General Hospital', hospital.apiKey], ["St. Luke's Hospital", hospitalB.apiKey], ['consortium admin', adminToken]] as const) {
+  const link = await call('POST', '/sign-in-links', {}, token)
+  console.log(`   ${name.padEnd(24)} ${link.url}`)
+}

@@ -5,6 +5,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# The browser tests drive Debian's chromium (never a downloaded browser build): install it when it is
+# missing and we may (root with apt-get, as on CI and the development machines); else they skip, loudly.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing Debian's chromium for the browser tests =="
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null || echo "!! chromium could not be installed: the browser tests will skip" >&2
+fi
+
 reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
 PG_URL="${MEDCRED_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"

@@ -41,6 +41,7 @@ export interface Config {
   webConcurrency: number
   oid4vc: Oid4vcConfig
   http: HttpConfig
+  web: WebConfig
 }
 
 /** The HTTP edge beyond limits: who may read metrics, which browser origins may call, how long a stop waits. */
@@ -51,6 +52,14 @@ export interface HttpConfig {
   corsOrigins: string[]
   /** On SIGTERM, how long requests in flight may take to finish before their connections are closed. */
   shutdownGraceMs: number
+}
+
+/** The office and board pages (src/web). */
+export interface WebConfig {
+  /** How long a page session lasts after sign-in, in seconds. */
+  sessionTtlSeconds: number
+  /** How long a one-time sign-in link can be redeemed, in seconds. */
+  signInLinkTtlSeconds: number
 }
 
 /** Wallet protocols (src/oid4vc): how long each single-use thing stays usable, in seconds. */
@@ -156,6 +165,8 @@ const EnvSchema = z
       .regex(/^(https?:\/\/[a-z0-9.-]+(:\d{1,5})?)(,\s*https?:\/\/[a-z0-9.-]+(:\d{1,5})?)*$/i, 'a comma-separated list of origins such as https://office.example.org')
       .optional(),
     SHUTDOWN_GRACE_MS: intFrom(10_000, 0, 300_000),
+    WEB_SESSION_TTL_SECONDS: intFrom(8 * 3600, 60, 7 * 86_400),
+    WEB_SIGN_IN_LINK_TTL_SECONDS: intFrom(900, 10, 86_400),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
     WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
@@ -220,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       accessTokenTtlSeconds: e.OID4VCI_TOKEN_TTL_SECONDS,
       requestTtlSeconds: e.OID4VP_REQUEST_TTL_SECONDS,
     },
+    web: { sessionTtlSeconds: e.WEB_SESSION_TTL_SECONDS, signInLinkTtlSeconds: e.WEB_SIGN_IN_LINK_TTL_SECONDS },
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',

@@ -14,6 +14,8 @@ export const PROBLEMS = {
   'body-too-large': { status: 413, title: 'The request body is too large' },
   unauthorized: { status: 401, title: 'Authentication is required' },
   forbidden: { status: 403, title: 'Not allowed for this caller' },
+  'csrf-refused': { status: 403, title: 'The form is missing its CSRF token, or the token is not this session\'s' },
+  'invalid-fhir-resource': { status: 422, title: 'The FHIR resource is not valid for this operation' },
   'reserved-credential-type': { status: 403, title: 'medcred signs this credential type only through its own flow' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },

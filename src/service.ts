@@ -31,6 +31,7 @@ import { IssuanceService } from './issuance/service.js'
 import { ConsentService } from './consent/service.js'
 import { Oid4vciIssuer } from './oid4vc/issuer.js'
 import { Oid4vpVerifier } from './oid4vc/verifier.js'
+import { WebSessionService } from './web/sessions.js'
 import { createHmac } from 'node:crypto'
 import { jsonLogger } from './log.js'
 import { Metrics } from './metrics.js'
@@ -155,6 +156,7 @@ export async function startMedcred(
     const health = healthCheck(db, chain, opts.worker)
     const metrics = new Metrics({ db, chain, worker: opts.worker })
     audit.log.onEvent((e) => metrics.auditEvent(e))
+    const webSessions = new WebSessionService({ db: database, institutions, adminToken: secrets.adminToken, csrfKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/web/csrf-key').digest(), config: config.web })
 
     const app = createApp({
       limits: config.limits,
@@ -180,6 +182,7 @@ export async function startMedcred(
       oid4vci,
       oid4vp,
       health,
+      web: { sessions: webSessions, chainProvider: chain.provider, publicUrl: config.publicUrl },
       log,
       metrics,
       metricsToken: config.http.metricsToken,

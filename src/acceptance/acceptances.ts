@@ -16,7 +16,7 @@ import { integrityChecks } from '../verification/integrity.js'
 import { verifyJwtProof } from '../verification/jwt-proof.js'
 import type { VerifyContext } from '../verification/verify-credential.js'
 import { verifyPresentation } from '../verification/verify-presentation.js'
-import { RelianceEntity, type RelianceRow } from './acceptance.entities.js'
+import { ReceiptEntity, RelianceEntity, type ReceiptRow, type RelianceRow } from './acceptance.entities.js'
 import { parseReceipt, type ParsedReceipt } from './receipts.js'
 
 export interface AcceptanceOutcome extends Verdict {
@@ -120,6 +120,33 @@ export class AcceptanceService {
     })
     const { reliance: _r, ...reply } = outcome
     return reply
+  }
+
+  /** What `institution` relies on (verified in full or accepted on a receipt), newest first. */
+  async reliances(institution: InstitutionRow, limit = 100): Promise<RelianceRow[]> {
+    return this.deps.db.manager.getRepository(RelianceEntity).find({ where: { institutionId: institution.id }, order: { createdAt: 'DESC' }, take: limit })
+  }
+
+  /** One reliance of `institution` by id (an acceptance id is the id of its reliance). */
+  async reliance(institution: InstitutionRow, id: string): Promise<RelianceRow | undefined> {
+    return (await this.deps.db.manager.getRepository(RelianceEntity).findOneBy({ id, institutionId: institution.id })) ?? undefined
+  }
+
+  /** The receipt a reliance on another institution's receipt rests on. */
+  async receiptOf(reliance: RelianceRow): Promise<ReceiptRow | undefined> {
+    return reliance.receiptId ? ((await this.deps.db.manager.getRepository(ReceiptEntity).findOneBy({ id: reliance.receiptId })) ?? undefined) : undefined
+  }
+
+  /** The credential's status now, read from its issuer's status list (the same check as any verification). */
+  async liveStatus(credentialJwt: string): Promise<Check> {
+    const ctx = this.deps.verifyContext
+    try {
+      const credential = normalizeCredential(credentialJwt) as unknown as Record<string, any>
+      const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id
+      return ctx.status ? await checkStatus(credential, issuer, ctx.status) : pass('status', 'no status checking configured')
+    } catch (e) {
+      return fail('status', `the status cannot be read now: ${(e as Error).message}`)
+    }
   }
 
   /** The acceptance checks alone, recording nothing (a caller that records elsewhere, e.g. a credentialing file). */

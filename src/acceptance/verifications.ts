@@ -12,7 +12,7 @@ import type { PresentationVerdict, SignedPresentationInput } from '../verificati
 import { verifyAnyPresentation, type AnyPresentationVerdict } from '../verification/presentation-formats.js'
 import type { ConsentActor, ConsentDecision, ConsentService } from '../consent/service.js'
 import { enforceConsent } from '../consent/enforce.js'
-import { ReceiptEntity, RelianceEntity, VerificationEntity, type VerificationPurpose, type VerificationRow } from './acceptance.entities.js'
+import { ReceiptEntity, RelianceEntity, VerificationEntity, type ReceiptRow, type VerificationPurpose, type VerificationRow } from './acceptance.entities.js'
 import type { ChallengeService } from './challenges.js'
 import { receiptCredential } from './receipts.js'
 
@@ -182,6 +182,16 @@ export class VerificationService {
 
   async get(verifier: InstitutionRow, id: string): Promise<VerificationRow | undefined> {
     return (await this.deps.db.manager.getRepository(VerificationEntity).findOneBy({ id, institutionId: verifier.id })) ?? undefined
+  }
+
+  /** The receipts a verification of `verifier` produced (one per credential, when it passed). */
+  async receiptsOf(verifier: InstitutionRow, verificationId: string): Promise<ReceiptRow[]> {
+    return this.deps.db.manager.getRepository(ReceiptEntity).find({ where: { verificationId, verifierInstitutionId: verifier.id }, order: { createdAt: 'ASC' } })
+  }
+
+  /** The newest verifications `verifier` ran. */
+  async recent(verifier: InstitutionRow, limit = 50): Promise<VerificationRow[]> {
+    return this.deps.db.manager.getRepository(VerificationEntity).find({ where: { institutionId: verifier.id }, order: { createdAt: 'DESC' }, take: limit })
   }
 
   async receiptJwt(id: string): Promise<string | undefined> {

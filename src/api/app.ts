@@ -47,6 +47,10 @@ import { consentRoutes } from './routes/consents.js'
 import { typeMetadataRoutes } from './routes/type-metadata.js'
 import { oid4vciRoutes } from './routes/oid4vci.js'
 import { oid4vpRoutes } from './routes/oid4vp.js'
+import { signInLinkRoutes } from './routes/sign-in-links.js'
+import { fhirRoutes } from './routes/fhir.js'
+import type { WebDeps } from '../web/context.js'
+import { WEB_PATH, webFrame, webRoutes } from '../web/routes.js'
 
 /** Everything the HTTP layer calls; built by the composition root (src/service.ts), in tests too. */
 export interface AppDeps {
@@ -74,6 +78,8 @@ export interface AppDeps {
   oid4vci: Oid4vciIssuer
   oid4vp: Oid4vpVerifier
   health: () => Promise<HealthReport>
+  /** The office and board pages (src/web): sessions, and the chain for the audit page's verify button. */
+  web: WebDeps
   log: Logger
   metrics: Metrics
   /** Reads `/metrics` besides the admin token (METRICS_TOKEN). */
@@ -107,9 +113,10 @@ export function createApp(deps: AppDeps): Koa {
   app.use(oauthErrors(deps.log))
   app.use(authenticate(deps, { foreignBearer: OWN_BEARER_PATH }))
   app.use(rateLimit(deps.rateLimits))
-  app.use(jsonBody(deps.limits.bodyBytes, { formPaths: WALLET_PROTOCOL_PATH }))
+  app.use(jsonBody(deps.limits.bodyBytes, { formPaths: new RegExp(`${WALLET_PROTOCOL_PATH.source}|${WEB_PATH.source}`) }))
+  app.use(webFrame(deps, deps.log))
 
-  const routers = [healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes, metricsRoutes].map((routes) => routes(deps))
+  const routers = [webRoutes, signInLinkRoutes, fhirRoutes, healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes, metricsRoutes].map((routes) => routes(deps))
   let document: Record<string, unknown> | undefined
   routers.push(docsRoutes(deps, () => (document ??= openApiDocument(routers.flatMap(docsOf), deps.publicUrl))))
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods())

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm'
 import type { Database } from '../db/database.js'
 import { appendAuditEvent, appendAuditEvents } from './append.js'
 import { checkNewEvent } from './new-event.js'
+import { AUDIT_HEAD_ID, AuditHeadEntity } from './audit-head.entity.js'
 import { eventProof, listEvents, type AnchorTarget, type EventProof } from './read.js'
 import type { AuditScope, ChainedAuditEvent, NewAuditEvent } from './types.js'
 
@@ -48,6 +49,11 @@ export class AuditLog {
       }
     }
     return event
+  }
+
+  /** The sequence number of the newest event (0 while the trail is empty). */
+  async lastSeq(): Promise<number> {
+    return (await this.db.manager.getRepository(AuditHeadEntity).findOneBy({ id: AUDIT_HEAD_ID }))?.lastSeq ?? 0
   }
 
   /**

@@ -17,10 +17,11 @@ import { TokenStatusEntryEntity, TokenStatusListEntity } from '../status/token-s
 import { ConsentEntity, PatientTokenUseEntity } from '../consent/consent.entities.js'
 
 import { oid4vcEntities } from '../oid4vc/entities.js'
+import { webEntities } from '../web/session.entities.js'
 
 export const medcredEntities = [InstitutionEntity, IssuedCredentialEntity, StatusListEntity, StatusEntryEntity, StatusChangeEntity, KeyRotationEntity, ...auditEntities, ...notificationEntities,
   TrustedIssuerEntity, TrustedVerifierEntity, ChallengeEntity, VerificationEntity, ReceiptEntity, RelianceEntity, CredentialingFileEntity, IdempotencyEntity, ...oid4vcEntities,
-  TokenStatusListEntity, TokenStatusEntryEntity, ConsentEntity, PatientTokenUseEntity]
+  TokenStatusListEntity, TokenStatusEntryEntity, ConsentEntity, PatientTokenUseEntity, ...webEntities]
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; unset = SQLite file `<dataDir>/medcred.sqlite`. */

@@ -119,6 +119,18 @@ export class InstitutionService {
     return toView(await this.get(id))
   }
 
+  /** Every institution, newest first (what the consortium admin's page lists). */
+  async list(limit = 500): Promise<InstitutionView[]> {
+    const rows = await this.deps.db.manager.getRepository(InstitutionEntity).find({ order: { createdAt: 'DESC' }, take: limit })
+    return rows.map(toView)
+  }
+
+  /** The institution whose DID this is, if it is one of ours. */
+  async byDid(did: string): Promise<InstitutionView | undefined> {
+    const row = await this.deps.db.manager.getRepository(InstitutionEntity).findOneBy({ did })
+    return row ? toView(row) : undefined
+  }
+
   /** The institution an API key belongs to, or undefined. */
   async authenticate(apiKey: string): Promise<InstitutionRow | undefined> {
     const row = await this.deps.db.manager.getRepository(InstitutionEntity).findOneBy({ apiKeyHash: hashApiKey(apiKey) })

@@ -215,5 +215,38 @@ export class IssuanceService {
     }
     return { credential, purposes: known?.spec.suspendable ? ['revocation', 'suspension'] : ['revocation'] }
   }
+
+  /** A credential this service signed, by its issuer's DID and its id (ids are unique per issuer only). */
+  async find(issuerDid: string, id: string): Promise<IssuedCredentialRow | undefined> {
+    return (await this.deps.db.manager.getRepository(IssuedCredentialEntity).findOneBy({ issuerDid, id })) ?? undefined
+  }
+
+  /**
+   * What `issuer` issued, newest first, optionally narrowed to those whose id, subject DID, type or subject
+   * fields (name, NPI, license number, …) contain `q` (case-insensitive). The subject lives only inside the
+   * signed JWT, so the match runs over the newest `scan` credentials decoded here, not in SQL.
+   */
+  async search(issuer: InstitutionRow, q = '', opts: { limit?: number; scan?: number } = {}): Promise<(IssuedCredentialRow & { subject: Record<string, unknown> })[]> {
+    const rows = await this.deps.db.manager.getRepository(IssuedCredentialEntity).find({ where: { issuerInstitutionId: issuer.id }, order: { issuedAt: 'DESC' }, take: opts.scan ?? 500 })
+    const needle = q.trim().toLowerCase()
+    const found = []
+    for (const row of rows) {
+      const subject = subjectOf(row.jwt)
+      const haystack = [row.id, row.subjectDid ?? '', row.type, ...Object.values(subject).filter((v) => typeof v === 'string')].join(' ').toLowerCase()
+      if (!needle || haystack.includes(needle)) found.push({ ...row, subject })
+      if (found.length >= (opts.limit ?? 50)) break
+    }
+    return found
+  }
 }
 
+/** The credential subject inside a VC-JWT that this service signed (so known to decode). */
+export function subjectOf(jwt: string): Record<string, unknown> {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'))
+    const subject = payload?.vc?.credentialSubject ?? {}
+    return { ...(typeof payload.sub === 'string' ? { id: payload.sub } : {}), ...(Array.isArray(subject) ? subject[0] : subject) }
+  } catch {
+    return {}
+  }
+}

@@ -50,11 +50,18 @@ export function docsOf(router: Router): RouteDoc[] {
   return (router as unknown as { [DOCS]?: RouteDoc[] })[DOCS] ?? []
 }
 
+/**
+ * Browser pages (src/web: `/`, `/web/…`): HTML forms with their own sessions and CSRF tokens, not the API,
+ * so the OpenAPI document leaves them out (the API they act through is documented).
+ */
+export const PAGE_ROUTE = /^(GET|POST) (\/|\/web\/.*)$/
+
 /** The routes `router` serves, as `METHOD path` (HEAD, which Koa adds to every GET, left out). */
 export function servedRoutes(router: Router): string[] {
   const out: string[] = []
   for (const layer of router.stack as unknown as { methods: string[]; path: string }[]) {
-    for (const m of layer.methods) if (m !== 'HEAD') out.push(`${m} ${layer.path}`)
+    // A literal `$` is escaped in the router's pattern (`/Practitioner/\\$issue-license`).
+    for (const m of layer.methods) if (m !== 'HEAD') out.push(`${m} ${layer.path.replace(/\\/g, '')}`)
   }
   return out
 }
