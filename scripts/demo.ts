@@ -51,6 +51,8 @@ const { verifiableCredential: license } = await call(
   '/credentials/issue',
   {
     credential: {
+      '@context': ['https://www.w3.org/2018/credentials/v1'],
+      issuer: board.did,
       type: ['VerifiableCredential', 'ClinicianLicenseCredential'],
       expirationDate: new Date(Date.now() + 2 * 365 * 86400_000).toISOString(),
       credentialSubject: {

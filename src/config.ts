@@ -25,6 +25,8 @@ export interface Config {
   /** Audit trail anchoring (src/audit): a batch is anchored every `anchorEvery` events or `anchorSeconds`, whichever first. */
   audit: { anchorEvery: number; anchorSeconds: number }
   statusLists: StatusListConfig
+  /** did:web resolution: the status lists' fetch rule, with its own allow-list. */
+  didWeb: DidWebConfig
   webhooks: WebhooksConfig
   /** How long a verification challenge stays usable. */
   challengeTtlSeconds: number
@@ -94,6 +96,17 @@ export interface StatusListConfig {
   allowedHosts: string[]
   /** Development and tests only: fetch status lists from loopback addresses too, over http as well. */
   allowLoopback: boolean
+  /** The `ttl` written into Bitstring Status List credentials, in milliseconds: how long others may cache one. */
+  bitstringTtlMs: number
+}
+
+export interface DidWebConfig {
+  /** Hosts whose did:web documents may be fetched over https. */
+  allowedHosts: string[]
+  /** Development and tests only: fetch did:web documents from loopback hosts too (still over https). */
+  allowLoopback: boolean
+  /** A PEM file of extra CA certificates trusted for did:web fetches only (e.g. a private PKI). */
+  caFile?: string
 }
 
 export interface ChainConfig {
@@ -150,6 +163,10 @@ const EnvSchema = z
     AUDIT_ANCHOR_SECONDS: intFrom(60, 1, 86_400),
     STATUS_LIST_ALLOWED_HOSTS: z.string().regex(/^[a-z0-9.,:-]*$/i, 'a comma-separated list of host names').default(''),
     STATUS_LIST_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
+    BITSTRING_STATUS_LIST_TTL_MS: intFrom(60_000, 1_000, 86_400_000),
+    DID_WEB_ALLOWED_HOSTS: z.string().regex(/^[a-z0-9.,-]*$/i, 'a comma-separated list of host names').default(''),
+    DID_WEB_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
+    DID_WEB_CA_FILE: z.string().optional(),
     CHALLENGE_TTL_SECONDS: intFrom(300, 10, 86_400),
     DID_CACHE_POLL_MS: intFrom(250, 20, 60_000),
     KB_JWT_MAX_AGE_SECONDS: intFrom(300, 10, 3600),
@@ -235,6 +252,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',
+      bitstringTtlMs: e.BITSTRING_STATUS_LIST_TTL_MS,
+    },
+    didWeb: {
+      allowedHosts: e.DID_WEB_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      allowLoopback: e.DID_WEB_ALLOW_LOOPBACK === '1',
+      caFile: e.DID_WEB_CA_FILE ? path.resolve(e.DID_WEB_CA_FILE) : undefined,
     },
     http: {
       metricsToken: e.METRICS_TOKEN,

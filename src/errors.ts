@@ -1,7 +1,9 @@
 /**
  * Every error a client can see, in one map: a stable code (the last segment of the problem `type` URI),
  * its HTTP status and a human title. Capabilities throw `AppError(code, detail)`; the HTTP edge turns it
- * into RFC 9457 problem+json once (src/api/problem.ts). Never parse codes out of messages.
+ * into RFC 9457 problem+json once (src/api/problem.ts). Never parse codes out of messages. A code with
+ * `retryAfter` is a "retry later" (every 503): its reply carries `Retry-After` (seconds), which an error
+ * may override with its own `extra.retryAfter` (the rate limiter's time to the next window).
  */
 export const PROBLEMS = {
   'invalid-json': { status: 400, title: 'The request body is not valid JSON' },
@@ -25,11 +27,14 @@ export const PROBLEMS = {
   'invalid-did': { status: 400, title: 'Not a valid DID' },
   'did-not-found': { status: 404, title: 'DID not found' },
   'did-method-not-supported': { status: 501, title: 'DID method not supported' },
+  'did-representation-not-supported': { status: 406, title: 'The DID document representation asked for is not supported' },
+  'did-deactivated': { status: 410, title: 'The DID is deactivated' },
   'invalid-consent': { status: 422, title: 'The consent does not fit a PatientConsentCredential' },
   'invalid-webhook-url': { status: 422, title: 'The webhook URL is not one medcred may call' },
-  'chain-unavailable': { status: 503, title: 'The chain cannot be reached now; retry later' },
+  'chain-unavailable': { status: 503, title: 'The chain cannot be reached now; retry later', retryAfter: 5 },
+  'database-unavailable': { status: 503, title: 'The database cannot be reached now; retry later', retryAfter: 2 },
   internal: { status: 500, title: 'Internal error' },
-} as const satisfies Record<string, { status: number; title: string }>
+} as const satisfies Record<string, { status: number; title: string; retryAfter?: number }>
 
 export type ProblemCode = keyof typeof PROBLEMS
 
@@ -49,5 +54,13 @@ export class AppError extends Error {
 
   get status(): number {
     return PROBLEMS[this.code].status
+  }
+
+  /** Seconds a client should wait before retrying, when this is a "retry later". */
+  get retryAfter(): number | undefined {
+    const own = this.extra.retryAfter
+    if (typeof own === 'number') return own
+    const entry = PROBLEMS[this.code]
+    return 'retryAfter' in entry ? entry.retryAfter : undefined
   }
 }

@@ -13,6 +13,7 @@ import { Database } from './db/database.js'
 import type { Config } from './config.js'
 import { openDatabase } from './db/data-source.js'
 import { createDidResolver } from './did/resolver.js'
+import { didWebPolicy } from './did/did-web.js'
 import { KeyRotationService } from './institutions/key-rotation.js'
 import { InstitutionService } from './institutions/service.js'
 import { supersededKeyCheck } from './institutions/superseded-keys.js'
@@ -102,7 +103,7 @@ export async function startMedcred(
   let db: DataSource | undefined
   try {
     db = await openDatabase(config)
-    const resolver = createDidResolver(chain, { watchPollMs: config.didCachePollMs })
+    const resolver = createDidResolver(chain, { watchPollMs: config.didCachePollMs, web: didWebPolicy(config.didWeb) })
     const agent = await createAgent({ db, kmsSecretKey: secrets.kmsSecretKey, chain, resolver })
     const database = new Database(db)
     const registry = new RegistryWriter({ agent, chain, db: database })
@@ -110,7 +111,7 @@ export async function startMedcred(
     const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl, audit: audit.log })
     const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log, audit: audit.log })
     const tokenLists = new TokenStatusLists({ db: database, agent, resolver, publicUrl: config.publicUrl })
-    const status = new StatusService({ db: database, agent, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists, audit: audit.log })
+    const status = new StatusService({ db: database, agent, resolver, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists, bitstringTtlMs: config.statusLists.bitstringTtlMs, audit: audit.log })
     const trust = new TrustRegistry({ db: database, notifier: notifications.notifier, audit: audit.log })
     const issuance = new IssuanceService({ db: database, agent, status, resolver, tokenLists, publicUrl: config.publicUrl, audit: audit.log })
     const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status, audit: audit.log })

@@ -65,3 +65,11 @@ export function bodyProblem(value: unknown, what = 'the body'): string | undefin
   }
   return undefined
 }
+
+/**
+ * `table[key]` for a key that came from outside (a path segment, a JWT header): only the table's own
+ * entries, so `constructor`, `__proto__` or `valueOf` find nothing instead of an Object.prototype member.
+ */
+export function ownEntry<V>(table: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined
+}

@@ -47,7 +47,9 @@ describe('a dead chain RPC', () => {
   it('answers DID resolution and health with 503 while the chain is down', async () => {
     const resolved = await svc.api.get(`/1.0/identifiers/${encodeURIComponent(board.did)}`)
     expect(resolved.status).toBe(503)
-    expect(resolved.body.type).toBe('https://medcred.dev/problems/chain-unavailable')
+    // DID Resolution's error type, with 503: the chain cannot be read now, which is neither invalid nor absent.
+    expect(resolved.body.type).toBe('https://www.w3.org/ns/did#INTERNAL_ERROR')
+    expect(resolved.body.didResolutionMetadata.error.detail).toMatch(/chain could not be read/)
     const health = await svc.api.get('/health')
     expect(health.status).toBe(503)
     expect(health.body).toMatchObject({ status: 'degraded', db: 'ok', chain: { status: 'unreachable', blockNumber: null } })

@@ -84,7 +84,7 @@ describe('the medcred CLI', { timeout: 180_000 }, () => {
   it('bulk-issues 1,000 lines with one bad: 999 issued, the bad line reported with its reason; a rerun issues nothing new', async () => {
     const file = path.join(dir, 'registry-export.jsonl')
     const lines = Array.from({ length: 1000 }, (_, i) =>
-      JSON.stringify(licenseCredential(holder.did, { credentialSubject: { licenseNumber: `TX-${i}`, ...(i === 417 ? { npi: '1234567890' } : {}) } })),
+      JSON.stringify({ ...licenseCredential(holder.did, { credentialSubject: { licenseNumber: `TX-${i}`, ...(i === 417 ? { npi: '1234567890' } : {}) } }), issuer: board.did }),
     )
     fs.writeFileSync(file, lines.join('\n') + '\n')
 
@@ -110,7 +110,7 @@ describe('the medcred CLI', { timeout: 180_000 }, () => {
 
   it('issues one, verifies it (✓ per check), and exits 1 naming the check on a tampered file', async () => {
     const input = path.join(dir, 'one.json')
-    fs.writeFileSync(input, JSON.stringify(licenseCredential(holder.did, { credentialSubject: { licenseNumber: 'ONE-1' } })))
+    fs.writeFileSync(input, JSON.stringify({ ...licenseCredential(holder.did, { credentialSubject: { licenseNumber: 'ONE-1' } }), issuer: board.did }))
     const issued = await medcred(['--json', 'issue', input], asBoard)
     expect(issued.code).toBe(0)
     const vc = JSON.parse(issued.stdout).verifiableCredential
@@ -132,7 +132,7 @@ describe('the medcred CLI', { timeout: 180_000 }, () => {
     expect(JSON.parse(badJson.stdout)).toMatchObject({ verified: false })
 
     // Same audit event for a status change through the CLI as through the API.
-    const viaApi = await svc.api.post('/credentials/issue', { credential: licenseCredential(holder.did, { credentialSubject: { licenseNumber: 'API-1' } }) }, board.apiKey)
+    const viaApi = await svc.api.post('/credentials/issue', { credential: { ...licenseCredential(holder.did, { credentialSubject: { licenseNumber: 'API-1' } }), issuer: board.did } }, board.apiKey)
     const suspended = await medcred(['suspend', vc.id, '--reason', 'disciplinary-action'], asBoard)
     expect(suspended.code).toBe(0)
     expect(suspended.stdout).toContain('✓')
@@ -151,7 +151,7 @@ describe('the medcred CLI', { timeout: 180_000 }, () => {
     const input = path.join(dir, 'offer.json')
     // The wallet's key proof names the subject, so the offer names none.
     const { id: _id, ...subject } = licenseCredential(holder.did, { credentialSubject: { licenseNumber: 'OFFER-1' } }).credentialSubject
-    fs.writeFileSync(input, JSON.stringify({ ...licenseCredential(holder.did), credentialSubject: subject }))
+    fs.writeFileSync(input, JSON.stringify({ ...licenseCredential(holder.did), issuer: board.did, credentialSubject: subject }))
     const offered = await medcred(['offer', input], asBoard)
     expect(offered.code).toBe(0)
     expect(offered.stdout).toContain('openid-credential-offer://?credential_offer_uri=')

@@ -20,7 +20,7 @@ describe('POST /credentialing-files', () => {
     const issue = async (credential: unknown) => (await svc.api.post('/credentials/issue', { credential }, board.apiKey)).body.verifiableCredential
     license = await issue(licenseCredential(clinician.did))
     dea = await issue({
-      type: ['VerifiableCredential', 'DEARegistrationCredential'],
+      '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential', 'DEARegistrationCredential'],
       expirationDate: new Date(Date.now() + 3 * 365 * 86_400_000).toISOString(),
       credentialSubject: { id: clinician.did, name: 'Dr. Ada Rivera', deaNumber: 'AB1234563', schedules: ['2', '3', '4', '5'], jurisdiction: 'US-TX' },
     })
@@ -57,7 +57,7 @@ describe('POST /credentialing-files', () => {
   })
 
   it('marks a revoked credential as failed, with the check that failed', async () => {
-    const revokedDea = (await svc.api.post('/credentials/issue', { credential: { type: ['VerifiableCredential', 'DEARegistrationCredential'], expirationDate: new Date(Date.now() + 86_400_000 * 30).toISOString(), credentialSubject: { id: clinician.did, name: 'Dr. Ada Rivera', deaNumber: 'AB1234563', schedules: ['2'], jurisdiction: 'US-TX' } } }, board.apiKey)).body.verifiableCredential
+    const revokedDea = (await svc.api.post('/credentials/issue', { credential: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential', 'DEARegistrationCredential'], expirationDate: new Date(Date.now() + 86_400_000 * 30).toISOString(), credentialSubject: { id: clinician.did, name: 'Dr. Ada Rivera', deaNumber: 'AB1234563', schedules: ['2'], jurisdiction: 'US-TX' } } }, board.apiKey)).body.verifiableCredential
     await svc.api.post('/credentials/status', { credentialId: revokedDea.id, credentialStatus: [{ type: 'StatusList2021Entry', status: 'revoked' }] }, board.apiKey)
     const res = await file(hospitalA, [license, revokedDea])
     expect(element(res.body, 'dea-registration')).toMatchObject({ status: 'failed', failures: [{ check: 'status', detail: 'revoked' }] })

@@ -43,7 +43,7 @@ describe('hostile input', () => {
   })
 
   it('does not let a type named like an Object property crash issuance or verification', async () => {
-    const res = await issue({ type: ['VerifiableCredential', 'constructor'], credentialSubject: { id: clinician.did, x: 1 } }, hospital.apiKey)
+    const res = await issue({ '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential', 'constructor'], credentialSubject: { id: clinician.did, x: 1 } }, hospital.apiKey)
     expect(res.status).toBe(201)
     expect((await verify(res.body.verifiableCredential)).status).toBe(200)
   })

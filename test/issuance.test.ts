@@ -52,14 +52,32 @@ describe('POST /credentials/issue', () => {
   })
 
   it('issues a plain VerifiableCredential whose subject holds only an id', async () => {
-    const res = await issue({ type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
+    const res = await issue({ '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
     expect(res.status).toBe(201)
     expect(res.body.verifiableCredential.credentialSubject).toEqual({ id: clinician.did })
     const verified = await svc.api.post('/credentials/verify', { verifiableCredential: res.body.verifiableCredential })
     expect(verified.status).toBe(200)
   })
 
-  it('accepts VC 2.0 vocabulary (validFrom/validUntil) and issues VC 1.1', async () => {
+  it('issues a VC 1.1 credential given VC 2.0 date names (validFrom/validUntil) as issuanceDate/expirationDate', async () => {
+    const res = await issue(
+      {
+        '@context': ['https://www.w3.org/2018/credentials/v1'],
+        type: ['VerifiableCredential'],
+        validFrom: '2026-01-01T00:00:00Z',
+        validUntil: '2030-01-01T00:00:00Z',
+        credentialSubject: { id: clinician.did, note: 'v1 input' },
+      },
+      hospital.apiKey,
+    )
+    expect(res.status).toBe(201)
+    const vc = res.body.verifiableCredential
+    expect(vc['@context']).toEqual(['https://www.w3.org/2018/credentials/v1'])
+    expect(Date.parse(vc.issuanceDate)).toBe(Date.parse('2026-01-01T00:00:00Z'))
+    expect(Date.parse(vc.expirationDate)).toBe(Date.parse('2030-01-01T00:00:00Z'))
+  })
+
+  it('issues a VC 2.0 credential (@context v2) as an EnvelopedVerifiableCredential, validFrom/validUntil kept', async () => {
     const res = await issue(
       {
         '@context': ['https://www.w3.org/ns/credentials/v2'],
@@ -72,9 +90,12 @@ describe('POST /credentials/issue', () => {
     )
     expect(res.status).toBe(201)
     const vc = res.body.verifiableCredential
-    expect(vc['@context']).toEqual(['https://www.w3.org/2018/credentials/v1'])
-    expect(Date.parse(vc.issuanceDate)).toBe(Date.parse('2026-01-01T00:00:00Z'))
-    expect(Date.parse(vc.expirationDate)).toBe(Date.parse('2030-01-01T00:00:00Z'))
+    expect(vc.type).toBe('EnvelopedVerifiableCredential')
+    const payload = JSON.parse(Buffer.from(vc.id.split(',')[1].split('.')[1], 'base64url').toString())
+    expect(payload['@context']).toEqual(['https://www.w3.org/ns/credentials/v2'])
+    expect(payload.validFrom).toBe('2026-01-01T00:00:00Z')
+    expect(payload.validUntil).toBe('2030-01-01T00:00:00Z')
+    expect(payload.issuanceDate).toBeUndefined()
   })
 
   it('refuses a license from a hospital (403)', async () => {
@@ -135,9 +156,9 @@ describe('POST /credentials/issue', () => {
   })
 
   it('refuses a duplicate credential id (409) and a caller-set credentialStatus or proof (400)', async () => {
-    const first = await issue({ id: 'urn:uuid:5b8c1e0e-0000-4000-8000-000000000001', type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
+    const first = await issue({ id: 'urn:uuid:5b8c1e0e-0000-4000-8000-000000000001', '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
     expect(first.status).toBe(201)
-    const again = await issue({ id: 'urn:uuid:5b8c1e0e-0000-4000-8000-000000000001', type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
+    const again = await issue({ id: 'urn:uuid:5b8c1e0e-0000-4000-8000-000000000001', '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { id: clinician.did } }, hospital.apiKey)
     expect(again.status).toBe(409)
     const withStatus = await issue({ ...licenseCredential(clinician.did), credentialStatus: { id: 'x', type: 'y' } }, board.apiKey)
     expect(withStatus.status).toBe(400)
@@ -160,10 +181,10 @@ describe('POST /credentials/issue', () => {
     expect(noBody.status).toBe(400)
     const text = await svc.api.request('POST', '/credentials/issue', { raw: 'hello', token: board.apiKey, headers: { 'content-type': 'text/plain' } })
     expect(text.status).toBe(415)
-    const huge = await svc.api.post('/credentials/issue', { credential: { type: 'VerifiableCredential', credentialSubject: { blob: 'x'.repeat(300_000) } } }, board.apiKey)
+    const huge = await svc.api.post('/credentials/issue', { credential: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { blob: 'x'.repeat(300_000) } } }, board.apiKey)
     expect(huge.status).toBe(413)
     expect(huge.body.type).toBe('https://medcred.dev/problems/body-too-large')
-    const nul = await svc.api.post('/credentials/issue', { credential: { type: 'VerifiableCredential', credentialSubject: { id: 'did:key:z\u0000' } } }, board.apiKey)
+    const nul = await svc.api.post('/credentials/issue', { credential: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: 'VerifiableCredential', credentialSubject: { id: 'did:key:z\u0000' } } }, board.apiKey)
     expect(nul.status).toBe(400)
     expect(nul.body.detail).toMatch(/NUL/)
   })

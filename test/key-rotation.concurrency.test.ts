@@ -52,7 +52,7 @@ describe('key rotation: exclusive, resumable', () => {
       db2 = svc.store
     }
     audit2 = db2 === svc.store ? svc.audit : new AuditLog(db2, { chainId: svc.chain.chainId, registry: svc.chain.registry })
-    status2 = new StatusService({ db: db2, agent: svc.agent, publicUrl: svc.config.publicUrl, notifier: svc.notifier, audit: audit2 })
+    status2 = new StatusService({ db: db2, agent: svc.agent, resolver: svc.verifyContext.resolver, publicUrl: svc.config.publicUrl, notifier: svc.notifier, bitstringTtlMs: svc.config.statusLists.bitstringTtlMs, audit: audit2 })
   })
   afterAll(async () => {
     await ds2?.destroy()

@@ -87,10 +87,10 @@ describe('the OpenAPI document', () => {
     await call('POST', '/trust/issuers', { body: { did: board.did, credentialTypes: ['ClinicianLicenseCredential'], jurisdictions: ['US-TX'] }, token: admin })
     await call('GET', '/trust/issuers', { token: admin })
     const holder = await HolderWallet.create()
-    const issued = (await call('POST', '/credentials/issue', { body: { credential: licenseCredential(holder.did) }, token: board.apiKey })).body
+    const issued = (await call('POST', '/credentials/issue', { body: { credential: { ...licenseCredential(holder.did), issuer: board.did } }, token: board.apiKey })).body
     await call('POST', '/credentials/verify', { body: { verifiableCredential: issued.verifiableCredential.proof.jwt } })
     await call('POST', '/credentials/verify', { body: { verifiableCredential: tamperJwt(issued.verifiableCredential.proof.jwt, 2) } })
-    await call('POST', '/credentials/issue', { body: { credential: licenseCredential(holder.did, { credentialSubject: { npi: '1' } }) }, token: board.apiKey })
+    await call('POST', '/credentials/issue', { body: { credential: { ...licenseCredential(holder.did, { credentialSubject: { npi: '1' } }), issuer: board.did } }, token: board.apiKey })
     await call('GET', '/audit/events?limit=5', { token: admin })
     const { id: _id, ...subject } = licenseCredential(holder.did).credentialSubject
     await call('POST', '/oid4vci/offers', { body: { credential: { ...licenseCredential(holder.did), credentialSubject: subject } }, token: board.apiKey })

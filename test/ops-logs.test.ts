@@ -48,7 +48,7 @@ describe('logs carry no secrets or patient values', () => {
       const idp = await svc.api.createInstitution({ name: 'Log Desk', kind: 'identity-provider' })
       await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
       const patient = await HolderWallet.create()
-      const credential = { type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: { id: patient.did, name: NAME, birthDate: BIRTH, assuranceLevel: 'IAL2', identifiers: [{ system: 'urn:mrn:x', value: MRN }] } }
+      const credential = { '@context': ['https://www.w3.org/2018/credentials/v1'], issuer: idp.did, type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: { id: patient.did, name: NAME, birthDate: BIRTH, assuranceLevel: 'IAL2', identifiers: [{ system: 'urn:mrn:x', value: MRN }] } }
       const issued = await svc.api.post('/credentials/issue', { credential }, idp.apiKey)
       expect(issued.status).toBe(201)
       const jwt = issued.body.verifiableCredential.proof.jwt as string

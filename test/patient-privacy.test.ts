@@ -44,7 +44,7 @@ describe('patient data stays out of logs and error messages', () => {
     await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
     const patient = await HolderWallet.create()
     const subject = { id: patient.did, name: NAME, birthDate: BIRTH, assuranceLevel: 'IAL2', identifiers: [{ system: 'urn:mrn:clinic', value: MRN }] }
-    const credential = { type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: subject }
+    const credential = { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: subject }
 
     const sd = keep(await svc.api.post('/credentials/issue', { credential, options: { format: 'dc+sd-jwt' } }, idp.apiKey))
     expect(sd.status).toBe(201)

@@ -36,7 +36,7 @@ describe('types medcred gives meaning to are never signed through the issue path
       for (const who of [hospitalA, board]) {
         const res = await svc.api.post(
           '/credentials/issue',
-          { credential: { type: ['VerifiableCredential', type], credentialSubject: { id: clinician.did, acceptedCredential: { id: 'urn:x', digest: '0'.repeat(64) } } } },
+          { credential: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential', type], credentialSubject: { id: clinician.did, acceptedCredential: { id: 'urn:x', digest: '0'.repeat(64) } } } },
           who.apiKey,
         )
         expect(res.status, type).toBe(403)

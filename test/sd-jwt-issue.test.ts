@@ -141,14 +141,14 @@ describe('POST /credentials/issue with options.format dc+sd-jwt', () => {
     expect(unknown.status).toBe(400)
     const ethr = await svc.api.post(
       '/credentials/issue',
-      { credential: { type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: { id: board.did, name: 'X Y', birthDate: '1990-01-01', assuranceLevel: 'IAL1' } }, options: { format: 'dc+sd-jwt' } },
+      { credential: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: { id: board.did, name: 'X Y', birthDate: '1990-01-01', assuranceLevel: 'IAL1' } }, options: { format: 'dc+sd-jwt' } },
       idp.apiKey,
     )
     expect(ethr.status).toBe(422)
     expect(ethr.body.errors[0].field).toBe('credential.credentialSubject.id')
     const invalid = await svc.api.post(
       '/credentials/issue',
-      { credential: { type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: { id: patient.did, name: 'X', birthDate: 'yesterday', assuranceLevel: 'IAL2' } }, options: { format: 'dc+sd-jwt' } },
+      { credential: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: { id: patient.did, name: 'X', birthDate: 'yesterday', assuranceLevel: 'IAL2' } }, options: { format: 'dc+sd-jwt' } },
       idp.apiKey,
     )
     expect(invalid.status).toBe(422)

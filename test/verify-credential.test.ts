@@ -143,7 +143,7 @@ describe('POST /credentials/verify', () => {
 
   it('fails a credential whose issuer DID is of an unsupported method (issuerDid)', async () => {
     const webIssued = reencodeJwt(license.proof.jwt, (_h, p) => {
-      p.iss = 'did:web:example.com'
+      p.iss = 'did:example:123'
     })
     const res = await verify(webIssued)
     expect(failedChecks(res.body)).toEqual(expect.arrayContaining(['issuerDid']))

@@ -79,7 +79,7 @@ describe.runIf(TEST_DB === 'postgres')('several HTTP workers (WEB_CONCURRENCY=2)
     const board = (await call(port, 'POST', '/institutions', { name: 'Texas Medical Board', kind: 'board', jurisdiction: 'US-TX' }, admin)).body
     expect((await call(port, 'POST', '/trust/issuers', { did: board.did, credentialTypes: ['ClinicianLicenseCredential'], jurisdictions: ['US-TX'] }, admin)).status).toBe(201)
     const clinician = await HolderWallet.create()
-    const issued = await call(port, 'POST', '/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)
+    const issued = await call(port, 'POST', '/credentials/issue', { credential: { ...licenseCredential(clinician.did), issuer: board.did } }, board.apiKey)
     expect(issued.status).toBe(201)
     const license = issued.body.verifiableCredential
 

@@ -52,7 +52,7 @@ export async function benchAudit(ctx: BenchContext): Promise<Figure[]> {
   const parallelMs = (await msPerOp(eightAtOnce(true), 60)) / 8
 
   const holder = await HolderWallet.create()
-  const license = await issueBenchLicense(ctx, board.apiKey, holder.did)
+  const license = await issueBenchLicense(ctx, board, holder.did)
   // The bench board is in no trust registry; who signed is judged the same with or without audit, so leave it out.
   const { trustedIssuer: _untrusted, ...verifyContext } = medcred.verifyContext
   const verify = (audited: boolean) => async () => {

@@ -22,7 +22,7 @@ export async function benchGrowth(ctx: BenchContext): Promise<Figure[]> {
   const sqlite = (medcred.db.driver as unknown as { databaseConnection: RawSqlite }).databaseConnection
   const board = await trustedBenchBoard(ctx, 'Growth Bench Board')
   const holder = await HolderWallet.create()
-  const license = await issueBenchLicense(ctx, board.apiKey, holder.did)
+  const license = await issueBenchLicense(ctx, board, holder.did)
   const verify = async () => {
     const r = await verifyCredential(license, medcred.verifyContext)
     if (!r.verified) throw new Error('growth bench license did not verify')
@@ -77,7 +77,7 @@ export async function benchGrowth(ctx: BenchContext): Promise<Figure[]> {
 
   // Status: a change in a list with one entry, then with all 131,072 entries allocated.
   const row = await medcred.db.getRepository(InstitutionEntity).findOneByOrFail({ id: board.id })
-  const target = await issueBenchLicense(ctx, board.apiKey, holder.did, 'G-2')
+  const target = await issueBenchLicense(ctx, board, holder.did, 'G-2')
   let suspended = false
   const toggle = () => {
     suspended = !suspended

@@ -98,18 +98,20 @@ export async function postJson(base: string, p: string, body: unknown, token?: s
   return { status: res.status, body: await res.json() }
 }
 
-/** The license body the bench issues, from a board of US-TX. */
-export function benchLicense(holderDid: string, licenseNumber = 'B-1') {
+/** The license body the bench issues, from a board of US-TX (`issuerDid`), stating its data model and issuer as the VC API asks. */
+export function benchLicense(holderDid: string, issuerDid: string, licenseNumber = 'B-1') {
   return {
+    '@context': ['https://www.w3.org/2018/credentials/v1'],
+    issuer: issuerDid,
     type: ['VerifiableCredential', 'ClinicianLicenseCredential'],
     expirationDate: new Date(Date.now() + 365 * 86400_000).toISOString(),
     credentialSubject: { id: holderDid, name: 'Dr. Bench', npi: '1234567893', licenseNumber, licenseType: 'MD', jurisdiction: 'US-TX', status: 'active' },
   }
 }
 
-/** Issues a one-year ClinicianLicenseCredential from `boardApiKey` to `holderDid`. */
-export async function issueBenchLicense(ctx: Pick<BenchContext, 'post'>, boardApiKey: string, holderDid: string, licenseNumber = 'B-1') {
-  const res = await ctx.post('/credentials/issue', { credential: benchLicense(holderDid, licenseNumber) }, boardApiKey)
+/** Issues a one-year ClinicianLicenseCredential from `board` to `holderDid`. */
+export async function issueBenchLicense(ctx: Pick<BenchContext, 'post'>, board: { apiKey: string; did: string }, holderDid: string, licenseNumber = 'B-1') {
+  const res = await ctx.post('/credentials/issue', { credential: benchLicense(holderDid, board.did, licenseNumber) }, board.apiKey)
   if (res.status !== 201) throw new Error(`bench issuance failed: ${JSON.stringify(res.body)}`)
   return res.body.verifiableCredential
 }

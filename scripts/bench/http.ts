@@ -30,19 +30,19 @@ async function load(url: string, requests: autocannon.Request[], expectStatus: n
 async function setUp(svc: ServiceProcess) {
   const board = await trustedBenchBoard(svc)
   const holder = await HolderWallet.create()
-  const license = await issueBenchLicense(svc, board.apiKey, holder.did)
+  const license = await issueBenchLicense(svc, board, holder.did)
   return { board, holder, license }
 }
 
 const verifyRequest = (license: unknown): autocannon.Request[] => [
   { method: 'POST', path: '/credentials/verify', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verifiableCredential: license }) },
 ]
-const issueRequest = (apiKey: string, holderDid: string): autocannon.Request[] => [
+const issueRequest = (board: { apiKey: string; did: string }, holderDid: string): autocannon.Request[] => [
   {
     method: 'POST',
     path: '/credentials/issue',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-    setupRequest: (req) => ({ ...req, body: JSON.stringify({ credential: { ...benchLicense(holderDid), id: `urn:uuid:${randomUUID()}` } }) }),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${board.apiKey}` },
+    setupRequest: (req) => ({ ...req, body: JSON.stringify({ credential: { ...benchLicense(holderDid, board.did), id: `urn:uuid:${randomUUID()}` } }) }),
   },
 ]
 
@@ -52,7 +52,7 @@ export async function benchHttp(inProcessVerifyRate: number): Promise<Figure[]> 
   try {
     const { board, holder, license } = await setUp(svc)
     const verify = await load(svc.url, verifyRequest(license), 200)
-    const issue = await load(svc.url, issueRequest(board.apiKey, holder.did), 201)
+    const issue = await load(svc.url, issueRequest(board, holder.did), 201)
     return [
       { name: 'POST /credentials/verify, 16 connections, one process: throughput', value: verify.rps, unit: 'req/s', baseline: { name: 'in-process verification', value: inProcessVerifyRate }, target: '≥ 3,000 req/s on both cores' },
       { name: 'POST /credentials/verify, 16 connections: p50 latency', value: verify.p50, unit: 'ms' },

@@ -13,9 +13,9 @@ export async function benchIssuance(ctx: BenchContext): Promise<Figure[]> {
   const holder = await HolderWallet.create()
   const actor = { type: 'institution' as const, id: row.id, did: row.did }
   const issue = await opsPerSecond(() =>
-    medcred.services.issuance.issue(row, benchLicense(holder.did) as never, { actor }),
+    medcred.services.issuance.issue(row, benchLicense(holder.did, row.did) as never, { actor }),
   )
-  const unsigned = { ...benchLicense(holder.did), '@context': ['https://www.w3.org/2018/credentials/v1'], issuer: { id: row.did }, issuanceDate: new Date().toISOString() }
+  const unsigned = { ...benchLicense(holder.did, row.did), issuer: { id: row.did }, issuanceDate: new Date().toISOString() }
   const signOnly = await opsPerSecond(() => medcred.agent.createVerifiableCredential({ credential: unsigned as never, proofFormat: 'jwt', keyRef: row.signingKid ?? undefined }))
   return [
     { name: 'issuance in process: status entry, signature, row, audit event', value: issue, unit: 'ops/s', baseline: { name: 'Veramo signing alone, same key', value: signOnly }, target: '≥ 3,000/s' },

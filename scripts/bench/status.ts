@@ -10,7 +10,7 @@ import { issueBenchLicense, msPerOp, opsPerSecond, trustedBenchBoard, type Bench
 export async function benchStatus(ctx: BenchContext): Promise<Figure[]> {
   const board = await trustedBenchBoard(ctx, 'Status Bench Board')
   const holder = await HolderWallet.create()
-  const license = await issueBenchLicense(ctx, board.apiKey, holder.did)
+  const license = await issueBenchLicense(ctx, board, holder.did)
   const full = ctx.medcred.verifyContext
   const { status: _status, ...withoutStatus } = full
   const mustVerify = (c: typeof full) => async () => {
@@ -19,7 +19,7 @@ export async function benchStatus(ctx: BenchContext): Promise<Figure[]> {
   }
   const withStatus = await opsPerSecond(mustVerify(full))
   const noStatus = await opsPerSecond(mustVerify(withoutStatus))
-  const churn = await issueBenchLicense(ctx, board.apiKey, holder.did, 'B-2')
+  const churn = await issueBenchLicense(ctx, board, holder.did, 'B-2')
   let suspended = false
   const changed = await msPerOp(async () => {
     suspended = !suspended

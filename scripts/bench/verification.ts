@@ -50,7 +50,7 @@ export async function benchRawVerifiers(): Promise<{ figures: Figure[]; libsecp2
 export async function benchVerification(ctx: BenchContext, libsecp256k1Rate: number): Promise<Figure[]> {
   const board = await trustedBenchBoard(ctx, 'Verify Bench Board')
   const clinician = await HolderWallet.create()
-  const license = await issueBenchLicense(ctx, board.apiKey, clinician.did)
+  const license = await issueBenchLicense(ctx, board, clinician.did)
   const { chain, verifyContext } = ctx.medcred
 
   const plainAgent = (cache: boolean) => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from 'typeorm'
-import { credentialFromJwt, decodeJwt } from '../credentials/jwt.js'
-import type { JWTPayload } from 'did-jwt'
-import { normalizeCredential } from 'did-jwt-vc'
+import { decodeJwt } from '../credentials/jwt.js'
+import type { JWTHeader, JWTPayload } from 'did-jwt'
+import { credentialFormatOf, credentialOfJwt, embeddedCredentialJwts, type CredentialFormat } from '../credentials/formats.js'
 import type { Database } from '../db/database.js'
 import { credentialDigest } from '../credentials/digest.js'
 import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
@@ -25,16 +25,7 @@ export interface AcceptanceOutcome extends Verdict {
 }
 
 /** The VC-JWT strings a presentation JWT carries (undecodable ones are left to the presentation check). */
-function embeddedJwts(vpJwt: string): string[] {
-  try {
-    const vp = decodeJwt(vpJwt).payload.vp as { verifiableCredential?: unknown } | undefined
-    return asArray(vp?.verifiableCredential)
-      .map((c) => (typeof c === 'string' ? c : (c as { proof?: { jwt?: unknown } })?.proof?.jwt))
-      .filter((j): j is string => typeof j === 'string')
-  } catch {
-    return []
-  }
-}
+const embeddedJwts = embeddedCredentialJwts
 
 
 /**
@@ -102,11 +93,11 @@ export class AcceptanceService {
       const presentation = await verifyPresentation(vpJwt, input, this.deps.verifyContext, async (jwt) => {
         if (receipts.includes(jwt)) {
           const receiptChecks = await this.receiptSignature(jwt)
-          return { ...verdict(receiptChecks), credential: normalizeCredential(jwt) as never, jwt }
+          return { ...verdict(receiptChecks), credential: credentialOfJwt(jwt) as never, jwt }
         }
         if (receipts.length !== 1) return { verified: false, checks: [fail('receipt', 'the presentation must hold exactly one acceptance receipt')] }
         settled = await this.evaluate(institution, jwt, receipts[0])
-        return { ...settled, credential: normalizeCredential(jwt) as never, jwt, digest: credentialDigest(jwt) }
+        return { ...settled, credential: credentialOfJwt(jwt) as never, jwt, digest: credentialDigest(jwt) }
       })
       const credentials = presentation.credentials.filter((c) => !receipts.includes(c.jwt!))
       const ok = presentation.verified && credentials.length === 1 && settled?.verified === true
@@ -141,7 +132,7 @@ export class AcceptanceService {
   async liveStatus(credentialJwt: string): Promise<Check> {
     const ctx = this.deps.verifyContext
     try {
-      const credential = normalizeCredential(credentialJwt) as unknown as Record<string, any>
+      const credential = credentialOfJwt(credentialJwt) as unknown as Record<string, any>
       const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id
       return ctx.status ? await checkStatus(credential, issuer, ctx.status) : pass('status', 'no status checking configured')
     } catch (e) {
@@ -207,14 +198,18 @@ export class AcceptanceService {
     let credential: Record<string, any>
     let digest: string
     let signedAs: unknown
+    let header: JWTHeader
     let payload: JWTPayload
+    let format: CredentialFormat
     try {
-      payload = decodeJwt(credentialJwt).payload
-      signedAs = payload.iss
-      credential = credentialFromJwt(credentialJwt, payload)
+      ;({ header, payload } = decodeJwt(credentialJwt))
+      format = credentialFormatOf(header, payload)
+      const signer = format.signer(header, payload)
+      signedAs = 'did' in signer ? signer.did : undefined
+      credential = format.credential(credentialJwt, payload)
       digest = credentialDigest(credentialJwt)
     } catch {
-      checks.push(fail('format', 'the credential is not a VC-JWT'))
+      checks.push(fail('format', 'the credential is not a VC-JWT or a vc+jwt'))
       return { checks, receipt }
     }
     const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id
@@ -248,10 +243,11 @@ export class AcceptanceService {
       proofPurpose: 'assertionMethod',
       names: { proof: 'proof', did: 'issuerDid' },
       fallback: ctx.supersededKeys,
+      signerOf: (header, payload) => credentialFormatOf(header, payload).signer(header, payload),
     })
     checks.push(...proof.checks)
     // The live checks that cannot be delegated to the earlier verifier.
-    checks.push(checkDates(payload, [credential, payload.vc], { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
+    checks.push(checkDates(payload, format.dateSources(payload, credential), { now: Math.floor(Date.now() / 1000), skewSeconds: ctx.skewSeconds }))
     if (ctx.trustedIssuer) checks.push(await ctx.trustedIssuer(credential, issuer))
     if (ctx.status) checks.push(await checkStatus(credential, issuer, ctx.status))
     return { checks, receipt, credential, digest }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from '../db/database.js'
-import { normalizeCredential } from 'did-jwt-vc'
+import { credentialOfJwt } from '../credentials/formats.js'
 import { credentialDigest } from '../credentials/digest.js'
 import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import { integrityChecks } from '../verification/integrity.js'
@@ -64,7 +64,7 @@ export class CredentialingFileService {
         if (!integrityChecks(receipt, 'credential').every((c) => c.ok)) continue
         const accepted = await this.deps.acceptances.evaluate(institution, jwt, jwtOf(receipt))
         if (accepted.verified && accepted.reliedOn) {
-          return { verified: true, checks: accepted.checks, credential: normalizeCredential(jwt) as never, jwt, digest: credentialDigest(jwt), reliedOn: accepted.reliedOn }
+          return { verified: true, checks: accepted.checks, credential: credentialOfJwt(jwt) as never, jwt, digest: credentialDigest(jwt), reliedOn: accepted.reliedOn }
         }
       }
       return undefined
@@ -119,7 +119,7 @@ export class CredentialingFileService {
       credentialId: String(vc.id),
       issuer: typeof vc.issuer === 'string' ? vc.issuer : (vc.issuer as { id: string }).id,
       issuanceDate: vc.issuanceDate as string | undefined,
-      expirationDate: vc.expirationDate as string | undefined,
+      expirationDate: (vc.expirationDate ?? vc.validUntil) as string | undefined,
     }
     if (credential.verified && presentationOk) {
       return reliedOn ? { ...base, status: 'relied-on-receipt', reliedOn, verifiedAt } : { ...base, status: 'verified', verifiedAt }

@@ -134,7 +134,8 @@ export class VerificationService {
           type,
           issuer,
           digest: credential.digest!,
-          ...(typeof vc.expirationDate === 'string' ? { expirationDate: vc.expirationDate } : {}),
+          // VC 1.1 names the end expirationDate, VC 2.0 validUntil: the receipt says when either way.
+          ...(typeof (vc.expirationDate ?? vc.validUntil) === 'string' ? { expirationDate: (vc.expirationDate ?? vc.validUntil) as string } : {}),
         },
         verificationId: verification.id,
         purpose: verification.purpose,

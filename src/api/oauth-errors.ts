@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa'
 import { AppError } from '../errors.js'
 import { OAuthError, type OAuthErrorCode } from '../oid4vc/oauth-error.js'
-import type { Logger } from './problem.js'
+import { knownError, type Logger } from './problem.js'
 
 /**
  * The wallet-facing protocol endpoints (OID4VCI token, nonce, credential and offer; OID4VP request object
@@ -25,7 +25,9 @@ export function oauthErrors(log: Logger) {
     if (!WALLET_PROTOCOL_PATH.test(ctx.path)) return next()
     try {
       await next()
-    } catch (e) {
+    } catch (thrown) {
+      // raw-body's errors (a body over the limit, an unknown charset) are client errors here too, a lost database a 503.
+      const e = thrown instanceof OAuthError ? thrown : (knownError(thrown) ?? thrown)
       let error: OAuthErrorCode
       let description: string
       let status: number
@@ -38,8 +40,9 @@ export function oauthErrors(log: Logger) {
         error = e.code === 'not-found' ? 'invalid_request' : malformed(ctx.path)
         description = e.detail
         status = e.status
-      } else if (e instanceof AppError && e.code === 'chain-unavailable') {
+      } else if (e instanceof AppError && e.retryAfter) {
         ;[error, description, status] = ['temporarily_unavailable', e.detail, 503]
+        ctx.set('Retry-After', String(e.retryAfter))
       } else {
         log.error('unhandled error', { requestId: ctx.state.requestId, error: (e as Error)?.stack ?? String(e) })
         ;[error, description, status] = ['server_error', `an internal error occurred; quote request id ${ctx.state.requestId}`, 500]

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa'
+import { isDatabaseUnavailable } from '../db/errors.js'
 import { AppError, PROBLEMS, PROBLEM_TYPE_BASE, type ProblemCode } from '../errors.js'
 
 export interface Logger {
@@ -14,7 +15,19 @@ interface HttpError {
   type?: string
 }
 
-function fromHttpError(e: HttpError): AppError | undefined {
+/**
+ * What a thrown error means for the client, when it is not an AppError: a client-side HTTP error, or the
+ * database being out of reach (503, retry later); undefined for a real internal error.
+ */
+export function knownError(e: unknown): AppError | undefined {
+  if (e instanceof AppError) return e
+  if (isDatabaseUnavailable(e)) return new AppError('database-unavailable', 'the database does not answer now; retry later', {}, { cause: e })
+  return fromHttpError(e as HttpError)
+}
+
+/** A client-side HTTP error (raw-body's 413, 415, 400) as our problem; shared by every error edge (problem+json, OAuth). */
+export function fromHttpError(e: HttpError): AppError | undefined {
+  if (!e || typeof e !== 'object') return undefined
   const status = e.status ?? e.statusCode
   if (!status || status >= 500) return undefined
   if (e.type === 'entity.too.large' || status === 413) return new AppError('body-too-large', 'the request body exceeds the size limit')
@@ -23,9 +36,14 @@ function fromHttpError(e: HttpError): AppError | undefined {
   return undefined
 }
 
-/** Writes an RFC 9457 problem. Koa rewrites the type of an object body, so set `ctx.type` after `ctx.body`. */
+/**
+ * Writes an RFC 9457 problem, with `Retry-After` when it is a "retry later" (see PROBLEMS). Koa rewrites
+ * the type of an object body, so set `ctx.type` after `ctx.body`.
+ */
 export function sendProblem(ctx: Context, code: ProblemCode, detail: string, extra: Record<string, unknown> = {}): void {
   const { status, title } = PROBLEMS[code]
+  const retryAfter = new AppError(code, detail, extra).retryAfter
+  if (retryAfter) ctx.set('Retry-After', String(retryAfter))
   ctx.status = status
   ctx.body = {
     type: `${PROBLEM_TYPE_BASE}${code}`,
@@ -53,9 +71,8 @@ export function problems(log: Logger) {
         sendProblem(ctx, 'method-not-allowed', `${ctx.method} is not allowed on ${ctx.path}`)
       }
     } catch (e) {
-      const err = e instanceof AppError ? e : fromHttpError(e as HttpError)
+      const err = knownError(e)
       if (err) {
-        if (err.code === 'rate-limited' && err.extra.retryAfter) ctx.set('Retry-After', String(err.extra.retryAfter))
         sendProblem(ctx, err.code, err.detail, err.extra)
         if (err.status >= 500) log.error(err.message, { requestId: ctx.state.requestId, cause: String((err.cause as Error)?.message ?? '') })
         return

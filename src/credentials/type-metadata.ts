@@ -1,3 +1,4 @@
+import { ownEntry } from '../validation.js'
 import { SELECTIVELY_DISCLOSABLE } from './sd-jwt-vc.js'
 
 /**
@@ -19,7 +20,7 @@ const DESCRIPTIONS: Record<string, { name: string; description: string; claims: 
 }
 
 export function typeMetadata(vct: string, type: string): Record<string, unknown> | undefined {
-  const d = DESCRIPTIONS[type]
+  const d = ownEntry(DESCRIPTIONS, type)
   if (!d) return undefined
   return {
     vct,

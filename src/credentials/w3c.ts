@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ENVELOPED_CREDENTIAL, ENVELOPED_PRESENTATION, isEnvelope, jwtOfEnvelope, type Envelope } from './vc-jose.js'
 
 export const VC_V1_CONTEXT = 'https://www.w3.org/2018/credentials/v1'
 export const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2'
@@ -38,15 +39,31 @@ export const SignedPresentationSchema = signedJwtSchema(500_000)
 
 function signedJwtSchema(maxLength: number) {
   const jwt = z.string().min(1).max(maxLength)
-  return z.union([jwt, z.looseObject({ proof: z.looseObject({ jwt }) })])
+  const envelopeTypes = [ENVELOPED_CREDENTIAL, ENVELOPED_PRESENTATION] as const
+  return z.union([
+    jwt,
+    z.looseObject({ proof: z.looseObject({ jwt }) }),
+    // VC 2.0: the JWT as a data URL; its other members are judged by the integrity check.
+    z.looseObject({ type: z.enum(envelopeTypes), id: z.string().min(1).max(maxLength + 100) }),
+  ])
 }
 
-/** A signed credential or presentation: a JWT string, or JSON carrying it in `proof.jwt`. */
-export type SignedInput = string | { proof: { jwt: string } }
+/** A signed credential or presentation: a JWT string, JSON carrying it in `proof.jwt`, or a VC 2.0 envelope. */
+export type SignedInput = string | { proof: { jwt: string } } | Envelope
 
-/** The JWT of a signed credential or presentation, whichever form it came in. */
+/** The JWT of a signed credential or presentation, whichever form it came in ('' for an envelope of the wrong kind). */
 export function jwtOf(input: SignedInput): string {
-  return typeof input === 'string' ? input : input.proof.jwt
+  if (typeof input === 'string') return input
+  if ('proof' in input && input.proof && typeof input.proof === 'object') return input.proof.jwt
+  const e = input as Envelope
+  return (isEnvelope(e, 'credential') && jwtOfEnvelope(e, 'credential')) || (isEnvelope(e, 'presentation') && jwtOfEnvelope(e, 'presentation')) || ''
+}
+
+/** Whether an item embedded in a presentation (or a file) is in a signed form medcred verifies. */
+export function isSignedInput(v: unknown): v is SignedInput {
+  if (typeof v === 'string') return true
+  if (!v || typeof v !== 'object') return false
+  return typeof (v as { proof?: { jwt?: unknown } }).proof?.jwt === 'string' || isEnvelope(v, 'credential')
 }
 
 export function asArray<T>(v: T | T[] | undefined): T[] {

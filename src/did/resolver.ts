@@ -6,6 +6,7 @@ import type { Chain } from '../chain/chain.js'
 import { JsonRpcClient } from '../chain/json-rpc.js'
 import { RegistryWatcher } from './registry-watcher.js'
 import { resolveDidJwk } from './did-jwk.js'
+import { resolveDidWeb, type DidWebPolicy } from './did-web.js'
 
 /** Why a DID could not be resolved; `unavailable` means "cannot check now", never "invalid". */
 export type ResolutionFailure = 'invalidDid' | 'notFound' | 'methodNotSupported' | 'unavailable'
@@ -14,7 +15,7 @@ export type Resolution =
   | { ok: true; result: DIDResolutionResult }
   | { ok: false; reason: ResolutionFailure; message: string; result: DIDResolutionResult }
 
-/** did:ethr on medcred's chain, and did:key and did:jwk for holders' wallets. */
+/** did:ethr on medcred's chain, did:key and did:jwk for holders' wallets, did:web under a fetch policy. */
 export interface DidResolver extends Resolvable {
   /** Resolves and classifies failures, telling an unreachable chain apart from a DID that does not exist. */
   resolveDid(did: string): Promise<Resolution>
@@ -40,8 +41,9 @@ function failure(reason: ResolutionFailure, message: string): Resolution {
 
 export function createDidResolver(
   chain: Pick<Chain, 'network' | 'chainId' | 'registry' | 'provider' | 'rpcUrl'>,
-  opts: { watchPollMs?: number } = {},
+  opts: { watchPollMs?: number; /** did:web is resolved only with a fetch policy. */ web?: DidWebPolicy } = {},
 ): DidResolver {
+  const web = opts.web
   const inner = new Resolver({
     // ethr-did-resolver's types come from ethers' CommonJS build; the ESM provider is the same class at run time.
     ...getEthrResolver({
@@ -51,6 +53,7 @@ export function createDidResolver(
     }),
     ...getDidKeyResolver(),
     jwk: async (did) => resolveDidJwk(did),
+    ...(web ? { web: (did: string) => resolveDidWeb(did, web) } : {}),
   })
 
   const rpc = new JsonRpcClient(chain.rpcUrl)
@@ -85,7 +88,7 @@ export function createDidResolver(
       return failure('invalidDid', `not a DID: ${String(did).slice(0, 100)}`)
     }
     const method = did.split(':')[1]
-    if (method === 'jwk') return resolveUncached(did)
+    if (method === 'jwk' || (method === 'web' && web)) return resolveUncached(did)
     if (method !== 'ethr' && method !== 'key') return failure('methodNotSupported', `did:${method} is not supported`)
     if (method === 'key') {
       const known = didKeys.get(did)

@@ -28,14 +28,14 @@ export async function signSdJwtVc(
   refuseReservedNames(claims)
   const jwk = await holderJwk(deps.resolver, sub)
   const seconds = (iso: unknown) => (typeof iso === 'string' ? Math.floor(Date.parse(iso) / 1000) : undefined)
-  const exp = seconds(credential.expirationDate)
+  const exp = seconds(credential.expirationDate ?? credential.validUntil)
   const payload = {
     iss: institution.did,
     sub,
     vct: vctOf(deps.publicUrl, type),
     jti: credential.id as string,
     iat: Math.floor(Date.now() / 1000),
-    nbf: seconds(credential.issuanceDate),
+    nbf: seconds(credential.issuanceDate ?? credential.validFrom),
     ...(exp !== undefined ? { exp } : {}),
     cnf: { jwk },
     status,

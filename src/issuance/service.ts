@@ -30,17 +30,25 @@ import type { TokenStatusLists } from '../status/token-status-list.js'
 import { appendChange, type Acting } from '../audit/acting.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import { SD_JWT_VC_FORMAT, sdJwtDigest } from '../credentials/sd-jwt-vc.js'
+import { VC_JWT_TYP, envelope, type Envelope } from '../credentials/vc-jose.js'
+import { signVcJose } from './sign-vc-jose.js'
 
-/** The securing formats `POST /credentials/issue` offers (`options.format`); VC-JWT unless asked. */
-export const ISSUE_FORMATS = ['jwt_vc', SD_JWT_VC_FORMAT] as const
+/**
+ * The securing formats `POST /credentials/issue` offers (`options.format`). Unless asked, the credential's
+ * data model decides: `@context` starting with VC 2.0's gets `vc+jwt` (VC-JOSE-COSE), else a VC 1.1 JWT.
+ */
+export const ISSUE_FORMATS = ['jwt_vc', VC_JWT_TYP, SD_JWT_VC_FORMAT] as const
 export type IssueFormat = (typeof ISSUE_FORMATS)[number]
 
 /** What one format makes of a checked credential: the reply (`verifiableCredential`), what is stored, its digest. */
 interface Secured {
-  reply: VerifiableCredential | string
+  reply: VerifiableCredential | string | Envelope
   stored: string
   digest: string
 }
+
+/** What issuing answers with: a VC 1.1 credential (JSON with proof.jwt), an SD-JWT VC, or a VC 2.0 envelope. */
+export type IssuedReply = VerifiableCredential | string | Envelope
 
 type SecureFn = (
   m: EntityManager,
@@ -72,6 +80,12 @@ export class IssuanceService {
         const jwt = vc.proof.jwt as string
         return { reply: vc, stored: jwt, digest: credentialDigest(jwt) }
       },
+      [VC_JWT_TYP]: async (m, signer, credential, { purposes }) => {
+        const entries = await this.deps.status.allocate(m, signer, credential.id as string, purposes, 'BitstringStatusList')
+        credential.credentialStatus = entries.length === 1 ? entries[0] : entries
+        const jwt = await signVcJose(this.deps, signer, credential)
+        return { reply: envelope(jwt), stored: jwt, digest: credentialDigest(jwt) }
+      },
       [SD_JWT_VC_FORMAT]: async (m, signer, credential, { type }) => {
         if (!SD_JWT_TYPES.has(type)) {
           throw new AppError('invalid-request', `options.format: ${SD_JWT_VC_FORMAT} is offered for ${[...SD_JWT_TYPES].join(', ')}, not ${type}`)
@@ -93,15 +107,15 @@ export class IssuanceService {
     input: UnsignedCredential,
     by: Acting,
     idempotency?: IdempotencyKey,
-    format: IssueFormat = 'jwt_vc',
+    format?: IssueFormat,
     /** More of the caller's own writes for the same transaction (e.g. the OID4VCI offer it fulfils). */
     within?: (m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>,
-  ): Promise<VerifiableCredential | string> {
+  ): Promise<IssuedReply> {
     try {
       return await this.issueOnce(issuer, input, by, idempotency, format, within)
     } catch (e) {
       // Two requests with one key at once: the loser's insert hits the key's row; answer with the winner's reply.
-      const again = idempotency && isUniqueViolation(e) ? await replayed<VerifiableCredential | string>(this.deps.db.manager, idempotency) : undefined
+      const again = idempotency && isUniqueViolation(e) ? await replayed<IssuedReply>(this.deps.db.manager, idempotency) : undefined
       if (again) return again
       throw e
     }
@@ -112,16 +126,17 @@ export class IssuanceService {
     input: UnsignedCredential,
     by: Acting,
     idempotency: IdempotencyKey | undefined,
-    format: IssueFormat,
+    requested: IssueFormat | undefined,
     within: ((m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>) | undefined,
-  ): Promise<VerifiableCredential | string> {
-    const { credential, purposes } = this.prepare(issuer, input)
+  ): Promise<IssuedReply> {
+    const { credential, purposes, generation } = this.prepare(issuer, input)
+    const format = formatFor(generation, requested)
     const id = credential.id as string
     const types = asArray(credential.type as string | string[])
     const type = types.filter((t) => t !== 'VerifiableCredential').at(-1) ?? 'VerifiableCredential'
     const secure = this.formats[format]
     return this.deps.db.transaction(async (m) => {
-      const again = await replayed<VerifiableCredential | string>(m, idempotency)
+      const again = await replayed<IssuedReply>(m, idempotency)
       if (again) return again
       // The key as it is now (a rotation may have switched it since authentication), held until commit.
       const signer = await currentSigner(m, this.deps.db, issuer.id)
@@ -138,7 +153,7 @@ export class IssuanceService {
         jwt: secured.stored,
         digest: secured.digest,
         issuedAt: new Date().toISOString(),
-        expiresAt: (credential.expirationDate as string | undefined) ?? null,
+        expiresAt: ((credential.expirationDate ?? credential.validUntil) as string | undefined) ?? null,
       }
       await m.getRepository(IssuedCredentialEntity).insert(row)
       await remember(m, idempotency, 201, secured.reply)
@@ -153,29 +168,44 @@ export class IssuanceService {
     this.prepare(issuer, input)
   }
 
-  /** Normalises to the VC 1.1 form Veramo signs, and applies the issuing rules. */
-  private prepare(issuer: InstitutionRow, input: UnsignedCredential): { credential: Record<string, unknown>; purposes: StatusPurpose[] } {
-    const { validFrom, validUntil, ...rest } = input
+  /**
+   * Normalises to the form its data model signs (VC 1.1: `issuanceDate`/`expirationDate`; VC 2.0:
+   * `validFrom`/`validUntil`), and applies the issuing rules, the same for both.
+   */
+  private prepare(issuer: InstitutionRow, input: UnsignedCredential): { credential: Record<string, unknown>; purposes: StatusPurpose[]; generation: Generation } {
+    const generation: Generation = asArray(input['@context'])[0] === VC_V2_CONTEXT ? 'v2' : 'v1'
+    const { validFrom, validUntil, issuanceDate: givenIssuance, expirationDate: givenExpiration, ...rest } = input
     const contexts = asArray(input['@context']).filter((c) => c !== VC_V1_CONTEXT && c !== VC_V2_CONTEXT)
     const types = asArray(input.type)
     const claimedIssuer = issuerId(input.issuer)
     if (claimedIssuer !== undefined && claimedIssuer !== issuer.did) {
       throw new AppError('forbidden', `an institution may issue only as its own DID (${issuer.did}), not as ${claimedIssuer}`)
     }
-    const issuanceDate = toSeconds(input.issuanceDate ?? validFrom ?? new Date().toISOString())
-    const expiration = input.expirationDate ?? validUntil
+    if (generation === 'v2') {
+      // VC 2.0 has no issuanceDate/expirationDate: taking them silently would sign dates the caller did not mean.
+      const v1Date = givenIssuance !== undefined ? 'issuanceDate' : givenExpiration !== undefined ? 'expirationDate' : undefined
+      if (v1Date) {
+        const instead = v1Date === 'issuanceDate' ? 'validFrom' : 'validUntil'
+        throw new AppError('invalid-credential', `credential.${v1Date}: is VC 1.1 vocabulary; a VC 2.0 credential uses ${instead}`, {
+          errors: [{ field: `credential.${v1Date}`, message: `use ${instead} in a VC 2.0 credential` }],
+        })
+      }
+    }
+    const start = toSeconds(givenIssuance ?? validFrom ?? new Date().toISOString())
+    const expiration = givenExpiration ?? validUntil
+    const [startName, endName] = generation === 'v2' ? ['validFrom', 'validUntil'] : ['issuanceDate', 'expirationDate']
     const credential: Record<string, unknown> = {
       ...rest,
-      '@context': [VC_V1_CONTEXT, ...contexts],
+      '@context': [generation === 'v2' ? VC_V2_CONTEXT : VC_V1_CONTEXT, ...contexts],
       id: input.id ?? `urn:uuid:${randomUUID()}`,
       type: types.includes('VerifiableCredential') ? types : ['VerifiableCredential', ...types],
-      issuer: { id: issuer.did },
-      issuanceDate,
-      ...(expiration ? { expirationDate: toSeconds(expiration) } : {}),
+      issuer: generation === 'v2' ? issuer.did : { id: issuer.did },
+      [startName]: start,
+      ...(expiration ? { [endName]: toSeconds(expiration) } : {}),
     }
-    if (expiration && Date.parse(expiration) <= Date.parse(issuanceDate)) {
-      throw new AppError('invalid-credential', 'credential.expirationDate: must be after issuanceDate', {
-        errors: [{ field: 'credential.expirationDate', message: 'must be after issuanceDate' }],
+    if (expiration && Date.parse(expiration) <= Date.parse(start)) {
+      throw new AppError('invalid-credential', `credential.${endName}: must be after ${startName}`, {
+        errors: [{ field: `credential.${endName}`, message: `must be after ${startName}` }],
       })
     }
     const reserved = reservedTypesOf(types)
@@ -201,8 +231,8 @@ export class IssuanceService {
         what: `not a valid ${known.name}`,
       })
       if (known.spec.requiresExpiration && !expiration) {
-        throw new AppError('invalid-credential', `credential.expirationDate: a ${known.name} must have an expiration date`, {
-          errors: [{ field: 'credential.expirationDate', message: 'is required' }],
+        throw new AppError('invalid-credential', `credential.${endName}: a ${known.name} must have an expiration date`, {
+          errors: [{ field: `credential.${endName}`, message: 'is required' }],
         })
       }
       const subjectJurisdiction = (credential.credentialSubject as { jurisdiction?: string }).jurisdiction
@@ -213,7 +243,7 @@ export class IssuanceService {
         )
       }
     }
-    return { credential, purposes: known?.spec.suspendable ? ['revocation', 'suspension'] : ['revocation'] }
+    return { credential, purposes: known?.spec.suspendable ? ['revocation', 'suspension'] : ['revocation'], generation }
   }
 
   /** A credential this service signed, by its issuer's DID and its id (ids are unique per issuer only). */
@@ -240,11 +270,25 @@ export class IssuanceService {
   }
 }
 
-/** The credential subject inside a VC-JWT that this service signed (so known to decode). */
+/** The data model a credential states in its first `@context`. */
+type Generation = 'v1' | 'v2'
+
+/** The format to sign in: as asked, or as the data model says; a JWT format that does not fit the data model is refused. */
+function formatFor(generation: Generation, requested: IssueFormat | undefined): IssueFormat {
+  const natural: IssueFormat = generation === 'v2' ? VC_JWT_TYP : 'jwt_vc'
+  if (requested === undefined || requested === natural || requested === SD_JWT_VC_FORMAT) return requested ?? natural
+  const model = generation === 'v2' ? `VC 2.0 (@context ${VC_V2_CONTEXT})` : `VC 1.1 (@context ${VC_V1_CONTEXT})`
+  throw new AppError('invalid-request', `options.format: a ${model} credential is secured as ${natural}, not ${requested}`, {
+    errors: [{ field: 'options.format', message: `use ${natural}, or change the credential's @context` }],
+  })
+}
+
+/** The credential subject inside a VC-JWT or vc+jwt that this service signed (so known to decode). */
 export function subjectOf(jwt: string): Record<string, unknown> {
   try {
     const payload = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'))
-    const subject = payload?.vc?.credentialSubject ?? {}
+    // VC 1.1 keeps the subject in the `vc` claim; a VC 2.0 vc+jwt payload is the credential itself.
+    const subject = payload?.vc?.credentialSubject ?? payload?.credentialSubject ?? {}
     return { ...(typeof payload.sub === 'string' ? { id: payload.sub } : {}), ...(Array.isArray(subject) ? subject[0] : subject) }
   } catch {
     return {}

@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto'
+import { withIssueDefaults } from '../issuance/defaults.js'
 import type { EntityManager } from 'typeorm'
 import type { VerifiableCredential } from '@veramo/core'
 import type { AuditLog } from '../audit/audit-log.js'
@@ -313,16 +314,17 @@ export class Oid4vciIssuer {
       }
       const issuer = await this.deps.institutions.get(offer.issuerInstitutionId)
       const input = offer.credential as UnsignedCredential
-      const unsigned = { ...input, credentialSubject: { ...input.credentialSubject, id: holder } }
+      const unsigned = withIssueDefaults(issuer.did, { ...input, credentialSubject: { ...input.credentialSubject, id: holder } })
       const actor: AuditActor = { type: 'institution', id: issuer.id, did: issuer.did }
-      return await this.deps.issuance.issue(
+      // The wallet formats are VC 1.1 JWTs and SD-JWT VCs (WALLET_FORMATS), never a VC 2.0 envelope.
+      return (await this.deps.issuance.issue(
         issuer,
         unsigned,
         { actor, detail: { via: 'oid4vci', offerId: offer.id } },
         idempotencyKey(issuer.id, `oid4vci-offer:${offer.id}`, unsigned),
         WALLET_FORMATS[offer.format].issueFormat,
         (m, row) => m.getRepository(OfferEntity).update({ id: offer.id }, { credentialId: row.id }),
-      )
+      )) as VerifiableCredential | string
     } catch (e) {
       await this.deps.db.transaction((m) =>
         m.getRepository(OfferEntity).update({ id: offer.id, state: 'credential-issued' }, { state: 'token-issued', subjectDid: null, credentialIssuedAt: null, credentialId: null }),

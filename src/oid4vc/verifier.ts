@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { decodeJWT } from 'did-jwt'
-import { normalizeCredential } from 'did-jwt-vc'
+import { credentialOfJwt, embeddedCredentialJwts } from '../credentials/formats.js'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { AcceptanceService } from '../acceptance/acceptances.js'
 import type { VerificationPurpose, VerificationRow } from '../acceptance/acceptance.entities.js'
@@ -325,14 +325,12 @@ function presentedTypes(presentation: string, publicUrl: string): { types: strin
   }
   const vpJwt = presentation
   try {
-    const vp = decodeJWT(vpJwt).payload.vp as { verifiableCredential?: unknown } | undefined
-    const jwts = asArray(vp?.verifiableCredential).map((c) => (typeof c === 'string' ? c : (c as { proof?: { jwt?: string } })?.proof?.jwt))
+    const jwts = embeddedCredentialJwts(vpJwt)
     const types: string[][] = []
     let receipts = 0
     for (const jwt of jwts) {
-      if (typeof jwt !== 'string') continue
       if (parseReceipt(jwt)) receipts++
-      else types.push(asArray((normalizeCredential(jwt) as { type?: string | string[] }).type))
+      else types.push(asArray((credentialOfJwt(jwt) as { type?: string | string[] }).type))
     }
     return { types, receipts }
   } catch {

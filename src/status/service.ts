@@ -11,7 +11,9 @@ import { TrustRegistry } from '../trust/service.js'
 import { signAsInstitution } from '../issuance/sign.js'
 import { Bitstring } from './bitstring.js'
 import { permutedIndex } from './index-permutation.js'
-import { STATUS_ENTRY_TYPES, statusListCredential } from './list-credential.js'
+import { ENTRY_TYPE_OF, bitstringStatusListCredential, statusListCredential, type StatusEntryType } from './list-credential.js'
+import { signVcJose } from '../issuance/sign-vc-jose.js'
+import type { DidResolver } from '../did/resolver.js'
 import { TOKEN_STATUS_TYPE, type TokenStatusLists } from './token-status-list.js'
 import { appendChange, type Acting } from '../audit/acting.js'
 import type { AuditLog } from '../audit/audit-log.js'
@@ -22,16 +24,17 @@ import {
   type StatusChangeRow,
   type StatusEntryRow,
   type StatusListRow,
+  type StatusListFormat,
   type StatusPurpose,
 } from './status.entities.js'
 
 /** 2^17 = 131,072 entries: the herd privacy the Status List specs recommend as a minimum. */
 export const STATUS_LIST_BITS = 17
 
-/** A `credentialStatus` entry as written into credentials (VC 1.1: StatusList2021Entry). */
+/** A `credentialStatus` entry as written into credentials (VC 1.1: StatusList2021Entry; VC 2.0: BitstringStatusListEntry). */
 export interface CredentialStatusEntry {
   id: string
-  type: 'StatusList2021Entry'
+  type: StatusEntryType
   statusPurpose: StatusPurpose
   statusListIndex: string
   statusListCredential: string
@@ -73,6 +76,10 @@ export class StatusService {
       /** The IETF Token Status Lists of SD-JWT VCs (`credentialStatus` type `TokenStatusList`). */
       tokenLists?: TokenStatusLists
       audit: AuditLog
+      /** Finds the DID URL of an institution's signing key (the `kid` of a vc+jwt list). */
+      resolver: DidResolver
+      /** The `ttl` (milliseconds) of Bitstring Status List credentials: how long others may cache one. */
+      bitstringTtlMs: number
     },
   ) {}
 
@@ -96,53 +103,61 @@ export class StatusService {
     issuer: InstitutionRow,
     credentialId: string,
     purposes: StatusPurpose[],
+    format: StatusListFormat = 'StatusList2021',
   ): Promise<CredentialStatusEntry[]> {
     const entries: CredentialStatusEntry[] = []
     for (const purpose of purposes) {
-      const list = (await this.openList(m, issuer.id, purpose)) ?? (await this.createList(m, issuer, purpose))
+      const list = (await this.openList(m, issuer.id, purpose, format)) ?? (await this.createList(m, issuer, purpose, format))
       const index = permutedIndex(list.allocated, STATUS_LIST_BITS, Buffer.from(list.permutationKey, 'hex'))
       await m.getRepository(StatusListEntity).update({ id: list.id }, { allocated: list.allocated + 1 })
       await m.getRepository(StatusEntryEntity).insert({ listId: list.id, index, issuerInstitutionId: issuer.id, credentialId, purpose, state: 'active' })
       const url = this.listUrl(list.id)
-      entries.push({ id: `${url}#${index}`, type: 'StatusList2021Entry', statusPurpose: purpose, statusListIndex: String(index), statusListCredential: url })
+      entries.push({ id: `${url}#${index}`, type: ENTRY_TYPE_OF[format], statusPurpose: purpose, statusListIndex: String(index), statusListCredential: url })
     }
     return entries
   }
 
-  private async openList(m: EntityManager, issuerInstitutionId: string, purpose: StatusPurpose): Promise<StatusListRow | undefined> {
+  private async openList(m: EntityManager, issuerInstitutionId: string, purpose: StatusPurpose, format: StatusListFormat): Promise<StatusListRow | undefined> {
     const qb = m
       .getRepository(StatusListEntity)
       .createQueryBuilder('l')
-      .where('l.issuerInstitutionId = :issuerInstitutionId AND l.purpose = :purpose AND l.allocated < l.size', {
+      .where('l.issuerInstitutionId = :issuerInstitutionId AND l.purpose = :purpose AND l.format = :format AND l.allocated < l.size', {
         issuerInstitutionId,
         purpose,
+        format,
       })
       .orderBy('l.updatedAt', 'ASC')
     if (this.deps.db.isPostgres) qb.setLock('pessimistic_write')
     return (await qb.getOne()) ?? undefined
   }
 
-  private async createList(m: EntityManager, issuer: InstitutionRow, purpose: StatusPurpose): Promise<StatusListRow> {
+  private async createList(m: EntityManager, issuer: InstitutionRow, purpose: StatusPurpose, format: StatusListFormat): Promise<StatusListRow> {
     const id = randomUUID()
     const bits = Bitstring.empty(2 ** STATUS_LIST_BITS)
     const row: StatusListRow = {
       id,
       issuerInstitutionId: issuer.id,
       purpose,
+      format,
       size: 2 ** STATUS_LIST_BITS,
       allocated: 0,
       permutationKey: randomBytes(32).toString('hex'),
       bits: Buffer.from(bits.bytes).toString('base64'),
       version: 1,
-      jwt: await this.signList(issuer, id, purpose, bits),
+      jwt: await this.signList(issuer, { id, purpose, format }, bits),
       updatedAt: new Date().toISOString(),
     }
     await m.getRepository(StatusListEntity).insert(row)
     return row
   }
 
-  private async signList(issuer: InstitutionRow, listId: string, purpose: string, bits: Bitstring): Promise<string> {
-    const vc = await signAsInstitution(this.deps.agent, issuer, statusListCredential(this.listUrl(listId), purpose, bits))
+  /** Signs a list in its format: a StatusList2021 VC-JWT, or a Bitstring Status List vc+jwt. */
+  private async signList(issuer: InstitutionRow, list: Pick<StatusListRow, 'id' | 'purpose' | 'format'>, bits: Bitstring): Promise<string> {
+    const url = this.listUrl(list.id)
+    if (list.format === 'BitstringStatusList') {
+      return signVcJose(this.deps, issuer, bitstringStatusListCredential(url, list.purpose, bits, issuer.did, this.deps.bitstringTtlMs))
+    }
+    const vc = await signAsInstitution(this.deps.agent, issuer, statusListCredential(url, list.purpose, bits))
     return vc.proof.jwt as string
   }
 
@@ -162,7 +177,7 @@ export class StatusService {
     const lists = await qb.getMany()
     for (const list of lists) {
       const bits = Bitstring.fromBytes(Buffer.from(list.bits, 'base64'))
-      const jwt = await this.signList(issuer, list.id, list.purpose, bits)
+      const jwt = await this.signList(issuer, list, bits)
       await m.getRepository(StatusListEntity).update({ id: list.id }, { jwt, version: list.version + 1, updatedAt: new Date().toISOString() })
     }
     await this.deps.tokenLists?.resignAll(m, issuer)
@@ -196,8 +211,11 @@ export class StatusService {
           details.push(outcome.detail)
           continue
         }
-        if (!(STATUS_ENTRY_TYPES as readonly string[]).includes(request.type)) {
-          throw new AppError('invalid-request', `credentialStatus type ${request.type} is not this credential's (StatusList2021Entry)`)
+        const own = await this.entryTypeOf(m, entries)
+        if (request.type !== own) {
+          throw new AppError('invalid-request', `credentialStatus type ${request.type} is not this credential's (${own ?? 'it has no such entry'})`, {
+            errors: [{ field: 'credentialStatus.type', message: `this credential's entries are ${own ?? 'none'}` }],
+          })
         }
         const outcome = await this.apply(m, signer, byPurpose, request.status, reason)
         changed ||= outcome.changed
@@ -208,6 +226,13 @@ export class StatusService {
       if (changed) await appendChange(this.deps.audit, m, by, 'credential.status-changed', { type: 'credential', id: credentialId, issuerInstitutionId: issuer.id }, { status: result.status, reason })
       return result
     })
+  }
+
+  /** The credentialStatus entry type of a credential's W3C entries, by the format of their list. */
+  private async entryTypeOf(m: EntityManager, entries: StatusEntryRow[]): Promise<StatusEntryType | undefined> {
+    if (!entries.length) return undefined
+    const list = await m.getRepository(StatusListEntity).findOne({ where: { id: entries[0].listId }, select: { id: true, format: true } })
+    return list ? ENTRY_TYPE_OF[list.format] : undefined
   }
 
   /** A Token Status List entry (SD-JWT VC): revocation only, and final. */
@@ -260,7 +285,7 @@ export class StatusService {
     const list = await qb.getOneOrFail()
     const bits = Bitstring.fromBytes(Buffer.from(list.bits, 'base64'))
     bits.set(entry.index, state !== 'active')
-    const jwt = await this.signList(issuer, list.id, list.purpose, bits)
+    const jwt = await this.signList(issuer, list, bits)
     await m.getRepository(StatusListEntity).update(
       { id: list.id },
       { bits: Buffer.from(bits.bytes).toString('base64'), jwt, version: list.version + 1, updatedAt: new Date().toISOString() },
@@ -318,12 +343,12 @@ export class StatusService {
     return row?.version
   }
 
-  /** The current signed list credential and its version (for ETag). */
-  async published(listId: string): Promise<{ jwt: string; version: number } | undefined> {
+  /** The current signed list credential, its version (for ETag) and format. */
+  async published(listId: string): Promise<{ jwt: string; version: number; format: StatusListFormat } | undefined> {
     const row = await this.deps.db.manager
       .getRepository(StatusListEntity)
-      .findOne({ where: { id: listId }, select: { id: true, jwt: true, version: true } })
-    return row ? { jwt: row.jwt, version: row.version } : undefined
+      .findOne({ where: { id: listId }, select: { id: true, jwt: true, version: true, format: true } })
+    return row ? { jwt: row.jwt, version: row.version, format: row.format } : undefined
   }
 }
 

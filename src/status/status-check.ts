@@ -1,6 +1,6 @@
 import { asArray } from '../credentials/w3c.js'
 import { fail, pass, type Check } from '../verification/checks.js'
-import { STATUS_ENTRY_TYPES } from './list-credential.js'
+import { ENTRY_TYPE_OF, STATUS_ENTRY_TYPES } from './list-credential.js'
 import type { StatusListSource } from './list-source.js'
 
 /** What a credential's status check needs: where lists come from, and which types must carry a status. */
@@ -15,6 +15,7 @@ interface Entry {
   statusPurpose?: unknown
   statusListIndex?: unknown
   statusListCredential?: unknown
+  statusSize?: unknown
 }
 
 /**
@@ -45,7 +46,14 @@ export async function checkStatus(
     if (!lookup.ok) return fail('status', `status unknown, so not verified: ${lookup.reason}`)
     const { list } = lookup
     if (list.issuer !== issuer) return fail('status', `status unknown: the status list is signed by ${list.issuer}, not by the credential's issuer`)
-    if (list.purpose !== entry.statusPurpose) return fail('status', `status unknown: the list is for ${list.purpose}, the entry for ${entry.statusPurpose}`)
+    if (entry.type === ENTRY_TYPE_OF.BitstringStatusList) {
+      // Bitstring Status List v1.0 §3.2: the list must be one, and entries of more than one bit are not ours to read.
+      if (list.format !== 'BitstringStatusList') return fail('status', 'status unknown: a BitstringStatusListEntry points to a list that is not a BitstringStatusListCredential')
+      if (entry.statusSize !== undefined && Number(entry.statusSize) !== 1) return fail('status', `status unknown: statusSize ${String(entry.statusSize).slice(0, 20)} is not supported (only 1)`)
+    }
+    if (!list.purposes.includes(entry.statusPurpose)) {
+      return fail('status', `status unknown: STATUS_VERIFICATION_ERROR: the list is for ${list.purposes.join(', ')}, the entry for ${entry.statusPurpose}`)
+    }
     if (index >= list.bits.length) return fail('status', `status unknown: index ${index} is outside the list`)
     if (list.bits.get(index)) return fail('status', entry.statusPurpose === 'revocation' ? 'revoked' : entry.statusPurpose === 'suspension' ? 'suspended' : `${entry.statusPurpose} bit set`)
     states.push(`not ${entry.statusPurpose === 'revocation' ? 'revoked' : entry.statusPurpose === 'suspension' ? 'suspended' : entry.statusPurpose}`)

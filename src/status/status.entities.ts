@@ -2,11 +2,15 @@ import { EntitySchema } from 'typeorm'
 
 export type StatusPurpose = 'revocation' | 'suspension'
 
+/** A list's format: StatusList2021 (VC 1.1 credentials, VC-JWT) or Bitstring Status List v1.0 (VC 2.0, vc+jwt). */
+export type StatusListFormat = 'StatusList2021' | 'BitstringStatusList'
+
 /** One status list of one issuer for one purpose: the bitstring, its signed credential, its allocation counter. */
 export interface StatusListRow {
   id: string
   issuerInstitutionId: string
   purpose: StatusPurpose
+  format: StatusListFormat
   /** Number of entries (bits); 131,072 = 2^17. */
   size: number
   /** How many indexes were handed out; the n-th gets `permutedIndex(n)`. Full when equal to size. */
@@ -53,6 +57,7 @@ export const StatusListEntity = new EntitySchema<StatusListRow>({
     id: { type: 'varchar', length: 36, primary: true },
     issuerInstitutionId: { type: 'varchar', length: 36 },
     purpose: { type: 'varchar', length: 16 },
+    format: { type: 'varchar', length: 32, default: 'StatusList2021' },
     size: { type: 'integer' },
     allocated: { type: 'integer' },
     permutationKey: { type: 'varchar', length: 64 },

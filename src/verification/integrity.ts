@@ -2,6 +2,7 @@ import { normalizeCredential, normalizePresentation } from 'did-jwt-vc'
 import { sameJson } from '../credentials/canonical.js'
 import { decodeJwt } from '../credentials/jwt.js'
 import { JWT_PROOF_TYPE, type SignedInput } from '../credentials/w3c.js'
+import { envelopeProblem, isEnvelope, isJoseSecured, jwtOfEnvelope, type Envelope } from '../credentials/vc-jose.js'
 import { fail, pass, type Check } from './checks.js'
 
 
@@ -20,8 +21,12 @@ const PURPOSE: Record<SignedKind, string> = { credential: 'assertionMethod', pre
  */
 export function integrityChecks(input: SignedInput, kind: SignedKind, name = 'integrity', signed?: Record<string, unknown>): Check[] {
   if (typeof input === 'string') return []
+  if (!('proof' in input) || !input.proof || typeof input.proof !== 'object') return [envelopeIntegrity(input as Envelope, kind, name)]
   const json = input as unknown as Record<string, unknown>
   const jwt = input.proof.jwt
+  if (joseSecured(jwt, kind)) {
+    return [fail(name, `a VC 2.0 ${kind} (vc+jwt/vp+jwt) travels as its JWT or an Enveloped${kind === 'credential' ? 'VerifiableCredential' : 'VerifiablePresentation'}, not as JSON with proof.jwt`)]
+  }
   let content: Record<string, unknown>
   try {
     content = signed ?? ((kind === 'credential' ? normalizeCredential(jwt) : normalizePresentation(jwt)) as unknown as Record<string, unknown>)
@@ -32,6 +37,27 @@ export function integrityChecks(input: SignedInput, kind: SignedKind, name = 'in
   if (proofProblem) return [fail(name, proofProblem)]
   const same = sameJson(withoutProof(json), withoutProof(content))
   return [same ? pass(name) : fail(name, `the ${kind} JSON differs from what its proof.jwt signs`)]
+}
+
+/**
+ * A VC 2.0 envelope: only `@context`, `type` and the JWT as a data URL, and that JWT a VC-JOSE-COSE one
+ * (a VC 1.1 JWT in an envelope would be a second JSON form of it, never signed as such).
+ */
+function envelopeIntegrity(input: Envelope, kind: SignedKind, name: string): Check {
+  if (!isEnvelope(input, kind)) return fail(name, `not a signed ${kind} (a JWT, JSON with proof.jwt, or an Enveloped${kind === 'credential' ? 'VerifiableCredential' : 'VerifiablePresentation'})`)
+  const problem = envelopeProblem(input, kind)
+  if (problem) return fail(name, problem)
+  if (!joseSecured(jwtOfEnvelope(input, kind)!, kind)) return fail(name, `an envelope carries a VC 2.0 ${kind === 'credential' ? 'vc+jwt' : 'vp+jwt'}, not a VC 1.1 JWT`)
+  return pass(name, 'enveloped')
+}
+
+function joseSecured(jwt: string, kind: SignedKind): boolean {
+  try {
+    const { header, payload } = decodeJwt(jwt)
+    return isJoseSecured(header, payload, kind)
+  } catch {
+    return false
+  }
 }
 
 /** What is wrong with a JSON form's `proof`, or undefined when it says only what its JWT determines. */

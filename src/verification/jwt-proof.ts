@@ -4,6 +4,7 @@ import type { DIDResolutionResult } from 'did-resolver'
 import type { DidResolver } from '../did/resolver.js'
 import { fail, pass, type Check } from './checks.js'
 import { verifyJwtSignature } from './jwt-signature.js'
+import type { SignerRef } from '../credentials/formats.js'
 
 /** Signature algorithms we accept. `none` and anything unlisted fail before any key is looked at. */
 export const ACCEPTED_ALGS = new Set(['ES256K', 'ES256K-R', 'EdDSA', 'ES256'])
@@ -12,6 +13,8 @@ export interface JwtProofResult {
   checks: Check[]
   header?: JWTHeader
   payload?: JWTPayload
+  /** The DID whose document was consulted (the issuer or holder the format names). */
+  signer?: string
   resolution?: DIDResolutionResult
 }
 
@@ -30,6 +33,8 @@ export async function verifyJwtProof(
     names: { proof: string; did: string }
     /** Consulted when the signature fails against the current document (e.g. a superseded key). */
     fallback?: (jwt: string, issuer: string) => Promise<string | undefined>
+    /** Who must have signed, as the JWT's format says (default: the DID in `iss`). */
+    signerOf?: (header: JWTHeader, payload: JWTPayload) => SignerRef
   },
 ): Promise<JwtProofResult> {
   const { names } = opts
@@ -49,29 +54,31 @@ export async function verifyJwtProof(
   if (typeof header.alg !== 'string' || !ACCEPTED_ALGS.has(header.alg)) {
     return { header, payload, checks: [fail(names.proof, `signature algorithm ${JSON.stringify(header.alg)} is not accepted`)] }
   }
-  if (typeof payload.iss !== 'string') {
-    return { header, payload, checks: [fail(names.proof, 'the JWT names no issuer (iss)')] }
-  }
-  const resolved = await opts.resolver.resolveDid(payload.iss)
+  const who = opts.signerOf ? opts.signerOf(header, payload) : typeof payload.iss === 'string' ? { did: payload.iss } : { problem: 'the JWT names no issuer (iss)' }
+  if ('problem' in who) return { header, payload, checks: [fail(names.proof, who.problem)] }
+  const did = who.did
+  const resolved = await opts.resolver.resolveDid(did)
   if (!resolved.ok) {
     const detail =
       resolved.reason === 'unavailable'
         ? `cannot be checked now, so not verified: ${resolved.message}`
-        : `${payload.iss} cannot be resolved (${resolved.reason}): ${resolved.message}`
-    return { header, payload, checks: [fail(names.did, detail), fail(names.proof, 'not checked: no DID document')] }
+        : `${did} cannot be resolved (${resolved.reason}): ${resolved.message}`
+    return { header, payload, signer: did, checks: [fail(names.did, detail), fail(names.proof, 'not checked: no DID document')] }
   }
-  const didCheck = pass(names.did, `resolved ${payload.iss}`)
+  const didCheck = pass(names.did, `resolved ${did}`)
   try {
-    const signer = await verifyJwtSignature(jwt, resolved.result, opts.proofPurpose, { header, payload })
-    return { header, payload, resolution: resolved.result, checks: [didCheck, pass(names.proof, `signed by ${signer.id}`)] }
+    // A key named by the format (a DID URL) narrows the candidates to that one key.
+    const signer = await verifyJwtSignature(jwt, resolved.result, opts.proofPurpose, { header, payload: { iss: who.keyRef ?? did } })
+    return { header, payload, signer: did, resolution: resolved.result, checks: [didCheck, pass(names.proof, `signed by ${signer.id}`)] }
   } catch (e) {
-    const excused = await opts.fallback?.(jwt, payload.iss)
-    if (excused) return { header, payload, resolution: resolved.result, checks: [didCheck, pass(names.proof, excused)] }
+    const excused = await opts.fallback?.(jwt, did)
+    if (excused) return { header, payload, signer: did, resolution: resolved.result, checks: [didCheck, pass(names.proof, excused)] }
     return {
       header,
       payload,
+      signer: did,
       resolution: resolved.result,
-      checks: [didCheck, fail(names.proof, `signature does not verify against an ${opts.proofPurpose} key of ${payload.iss}: ${(e as Error).message.slice(0, 300)}`)],
+      checks: [didCheck, fail(names.proof, `signature does not verify against an ${opts.proofPurpose} key of ${did}: ${(e as Error).message.slice(0, 300)}`)],
     }
   }
 }

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { extractPublicKeyBytes } from 'did-jwt'
 import type { DIDDocument, VerificationMethod } from 'did-resolver'
 import { keccak256 } from 'ethers'
+import { ownEntry } from '../validation.js'
 
 /*
  * libsecp256k1 through the `secp256k1` package's native binding, loaded directly: its index silently
@@ -38,7 +39,7 @@ export type ProofPurpose = 'assertionMethod' | 'authentication'
  * that lists no `assertionMethod` lets every key assert), of a type the algorithm supports.
  */
 export function authenticatorsFor(doc: DIDDocument, alg: string, purpose: ProofPurpose): VerificationMethod[] {
-  const types = KEY_TYPES_FOR_ALG[alg] ?? []
+  const types = ownEntry(KEY_TYPES_FOR_ALG, alg) ?? []
   const all = [...(doc.verificationMethod ?? []), ...((doc as { publicKey?: VerificationMethod[] }).publicKey ?? [])]
   const listed = purpose === 'assertionMethod' && !Object.hasOwn(doc, 'assertionMethod') ? all.map((vm) => vm.id) : (doc[purpose] ?? [])
   return listed

@@ -1,6 +1,6 @@
 import type { DidResolver } from '../did/resolver.js'
 import { credentialDigest } from '../credentials/digest.js'
-import { credentialFromJwt } from '../credentials/jwt.js'
+import { credentialFormatOf, type CredentialFormatName } from '../credentials/formats.js'
 import { knownTypesOf } from '../credentials/subject-schemas.js'
 import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import { checkStatus, type StatusCheckContext } from '../status/status-check.js'
@@ -28,6 +28,8 @@ export interface VerifyContext {
 export type SupersededKeyCheck = (jwt: string, issuer: string) => Promise<string | undefined>
 
 export interface CredentialVerdict extends Verdict {
+  /** Which securing format the credential came in (VC 1.1 `jwt_vc` or VC 2.0 `vc+jwt`), once its JWT decoded. */
+  format?: CredentialFormatName | 'dc+sd-jwt'
   /** The credential as signed (from the JWT), when it could be decoded. */
   credential?: Record<string, unknown>
   jwt?: string
@@ -38,49 +40,51 @@ export interface CredentialVerdict extends Verdict {
   reliedOn?: { receipt?: string; verifier: string; verifiedAt: string; purpose?: string }
 }
 
-/** A credential as received: a VC-JWT string or its JSON form carrying `proof.jwt`. */
+/** A credential as received: a JWT string, its JSON form carrying `proof.jwt`, or a VC 2.0 envelope. */
 export type SignedCredentialInput = SignedInput
 
 /**
- * Verifies one credential in full: signature by an assertionMethod key of the issuer's DID (resolved from
- * the chain), the JSON form matching its JWT, validity dates and, for known types, the subject schema.
+ * Verifies one credential in full, whichever format secured it (a VC 1.1 JWT or a VC 2.0 vc+jwt, as a
+ * JWT string, JSON with `proof.jwt` or an EnvelopedVerifiableCredential): the format module says who
+ * signed and what the credential is; every check after that is the same for both — signature by an
+ * assertionMethod key of the issuer's DID (resolved from the chain), the JSON form matching its JWT,
+ * validity dates, the subject schema of known types, the trusted issuer and the status.
  */
 export async function verifyCredential(input: SignedCredentialInput, ctx: VerifyContext): Promise<CredentialVerdict> {
   const jwt = jwtOf(input)
+  // An envelope that carries no vc+jwt data URL: nothing to verify, and integrity says why.
+  if (!jwt && typeof input !== 'string') return verdict(integrityChecks(input, 'credential'))
   const now = ctx.now ?? Math.floor(Date.now() / 1000)
   const proof = await verifyJwtProof(jwt, {
     resolver: ctx.resolver,
     proofPurpose: 'assertionMethod',
     names: { proof: 'proof', did: 'issuerDid' },
     fallback: ctx.supersededKeys,
+    signerOf: (header, payload) => credentialFormatOf(header, payload).signer(header, payload),
   })
   const checks: Check[] = [...proof.checks]
-  if (!proof.payload) return verdict(checks)
+  if (!proof.payload || !proof.header) return verdict(checks)
+  const format = credentialFormatOf(proof.header, proof.payload)
 
   let credential: Record<string, unknown>
   try {
-    if (typeof proof.payload.vc !== 'object' || proof.payload.vc === null) throw new Error('no vc claim')
-    credential = credentialFromJwt(jwt, proof.payload)
-  } catch {
-    checks.push(fail('format', 'the JWT carries no verifiable credential (vc claim)'))
-    return verdict(checks)
+    credential = format.credential(jwt, proof.payload)
+  } catch (e) {
+    checks.push(fail('format', (e as Error).message))
+    return { ...verdict(checks), format: format.name }
   }
-  // did-jwt-vc builds `issuer` from `iss` but lets a top-level `issuer` claim override it: the signer is `iss`.
-  const claimedIssuer = typeof credential.issuer === 'string' ? credential.issuer : (credential.issuer as { id?: unknown } | undefined)?.id
-  checks.push(
-    claimedIssuer === proof.payload.iss
-      ? pass('format')
-      : fail('format', `the credential names ${String(claimedIssuer)} as issuer but is signed as ${String(proof.payload.iss)}`),
-  )
+  const signer = proof.signer ?? String(proof.payload.iss)
+  const problem = format.problem(proof.header, proof.payload, credential, signer)
+  checks.push(problem ? fail('format', problem) : pass('format', format.label))
 
   checks.push(...integrityChecks(input, 'credential', 'integrity', credential))
 
-  checks.push(checkDates(proof.payload, [credential, proof.payload.vc as Record<string, unknown>], { now, skewSeconds: ctx.skewSeconds }))
+  checks.push(checkDates(proof.payload, format.dateSources(proof.payload, credential), { now, skewSeconds: ctx.skewSeconds }))
   checks.push(checkSchema(credential))
   const signed = proof.checks.every((c) => c.ok)
-  if (ctx.trustedIssuer && signed) checks.push(await ctx.trustedIssuer(credential, proof.payload.iss as string))
-  if (ctx.status && signed) checks.push(await checkStatus(credential, proof.payload.iss as string, ctx.status))
-  return { ...verdict(checks), credential, jwt, digest: credentialDigest(jwt), ...(signed ? { signedBy: proof.payload.iss as string } : {}) }
+  if (ctx.trustedIssuer && signed) checks.push(await ctx.trustedIssuer(credential, signer))
+  if (ctx.status && signed) checks.push(await checkStatus(credential, signer, ctx.status))
+  return { ...verdict(checks), format: format.name, credential, jwt, digest: credentialDigest(jwt), ...(signed ? { signedBy: signer } : {}) }
 }
 
 function checkSchema(credential: Record<string, unknown>): Check {

@@ -1,5 +1,5 @@
-import { normalizePresentation } from 'did-jwt-vc'
-import { asArray, jwtOf, type SignedInput } from '../credentials/w3c.js'
+import { presentationFormatOf } from '../credentials/formats.js'
+import { asArray, isSignedInput, jwtOf, type SignedInput } from '../credentials/w3c.js'
 import { fail, pass, prefixed, verdict, type Check, type Verdict } from './checks.js'
 import { checkDates } from './dates.js'
 import { integrityChecks } from './integrity.js'
@@ -37,20 +37,21 @@ export async function verifyPresentation(
     resolver: ctx.resolver,
     proofPurpose: 'authentication',
     names: { proof: 'presentationProof', did: 'holderDid' },
+    signerOf: (header, payload) => presentationFormatOf(header, payload).signer(header, payload),
   })
   const checks: Check[] = [...proof.checks]
   const payload = proof.payload
-  if (!payload || typeof payload.iss !== 'string') return { ...verdict(checks), credentials: [] }
+  if (!payload || !proof.header || !proof.signer) return { ...verdict(checks), credentials: [] }
+  const format = presentationFormatOf(proof.header, payload)
 
   let presentation: Record<string, unknown>
   try {
-    if (typeof payload.vp !== 'object' || payload.vp === null) throw new Error('no vp claim')
-    presentation = normalizePresentation(jwt) as unknown as Record<string, unknown>
-  } catch {
-    checks.push(fail('format', 'the JWT carries no verifiable presentation (vp claim)'))
+    presentation = format.presentation(jwt, payload)
+  } catch (e) {
+    checks.push(fail('format', (e as Error).message))
     return { ...verdict(checks), credentials: [] }
   }
-  checks.push(pass('format'))
+  checks.push(pass('format', format.label))
 
   checks.push(...integrityChecks(input, 'presentation', 'integrity', presentation))
 
@@ -65,22 +66,20 @@ export async function verifyPresentation(
       ? pass('domain')
       : fail('domain', audiences.length ? 'the domain does not match' : 'the presentation is not bound to a domain'),
   )
-  checks.push(checkDates(payload, [], { now, skewSeconds: ctx.skewSeconds }))
+  checks.push(checkDates(payload, [presentation], { now, skewSeconds: ctx.skewSeconds }))
 
-  const holder = payload.iss as string
-  const declaredHolder = (payload.vp as { holder?: unknown }).holder
-  const embedded = asArray((payload.vp as { verifiableCredential?: unknown }).verifiableCredential)
+  const holder = proof.signer
+  const declaredHolder = format.declaredHolder(payload)
+  const embedded = format.embedded(payload)
   const credentials: CredentialVerdict[] = []
   const notSubject: number[] = []
   for (const [i, vc] of embedded.entries()) {
-    const signed =
-      typeof vc === 'string' || (vc && typeof vc === 'object' && typeof (vc as { proof?: { jwt?: unknown } }).proof?.jwt === 'string')
-    const jwt = signed ? jwtOf(vc as SignedInput) : undefined
-    // A JSON credential is what its proof.jwt signs, or nothing, however it is then settled.
-    const integrity = jwt ? integrityChecks(vc as SignedInput, 'credential') : []
+    const jwt = isSignedInput(vc) ? jwtOf(vc) : undefined
+    // A JSON credential is what its proof.jwt (or its envelope) carries, or nothing, however it is then settled.
+    const integrity = jwt !== undefined ? integrityChecks(vc as SignedInput, 'credential') : []
     const settled: CredentialVerdict = jwt
       ? ((await settle?.(jwt)) ?? (await verifyCredential(jwt, ctx)))
-      : { verified: false, checks: [fail('format', 'not a signed credential (VC-JWT or JSON with proof.jwt)')] }
+      : { verified: false, checks: [fail('format', 'not a signed credential (a JWT, JSON with proof.jwt, or an EnvelopedVerifiableCredential)')] }
     const result = integrity.length ? { ...settled, ...verdict([...settled.checks, ...integrity]) } : settled
     credentials.push(result)
     checks.push(...prefixed(`credentials[${i}]`, result.checks))

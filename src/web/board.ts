@@ -12,6 +12,7 @@ import { html } from './html.js'
 import { csrfField, type PageContext } from './layout.js'
 import { pageContext } from './context.js'
 import { qrCode } from './qr.js'
+import { withIssueDefaults } from '../issuance/defaults.js'
 
 const boards = ['board'] as const
 const LICENSE_TYPES = ['MD', 'DO', 'RN', 'NP', 'PA', 'DDS', 'PharmD']
@@ -98,7 +99,8 @@ ${created.txCode ? html`<p class="info">Tell the clinician this code separately 
       return
     }
     // The default format (VC-JWT) answers with the credential object, never a bare SD-JWT string.
-    const vc = (await deps.issuance.issue(board, credential, auditContext(ctx))) as VerifiableCredential
+    // A convenience path: the page's license is VC 1.1, issued by the signed-in board (withIssueDefaults).
+    const vc = (await deps.issuance.issue(board, withIssueDefaults(board.did, credential), auditContext(ctx))) as VerifiableCredential
     sendPage(ctx, 'License issued', html`<p class="ok verdict" role="status">Issued ${String(vc.id)} to ${String((vc.credentialSubject as { id?: string }).id)}.</p>
 <p><a href="/web/board/credential?id=${encodeURIComponent(String(vc.id))}">Status and history of this license</a> · <a href="/web/board">Back to licenses</a></p>
 <details><summary>The signed credential (VC-JWT)</summary><p><code class="mono">${String(vc.proof.jwt)}</code></p></details>`, 201)

@@ -24,6 +24,7 @@ export function licenseCredential(subjectDid: string, overrides: Record<string, 
 
 export function patientIdentityCredential(subjectDid: string, overrides: Record<string, unknown> = {}) {
   return {
+    '@context': ['https://www.w3.org/2018/credentials/v1'],
     type: ['VerifiableCredential', 'PatientIdentityCredential'],
     credentialSubject: {
       id: subjectDid,

@@ -64,22 +64,30 @@ export interface Reply<T = any> {
 }
 
 /** A thin HTTP client for tests: JSON in, JSON out, status and content type kept. */
+/** The DID of each institution a client created, by API key (kept across a restart of the service in a test). */
+const didOfKey = new Map<string, string>()
+
 export class ApiClient {
   constructor(
     readonly url: string,
     readonly adminToken: string,
   ) {}
 
+  /**
+   * Like the CLI, this client is a convenience path: a credential it sends to `POST /credentials/issue`
+   * without an `issuer` names the calling institution (whose key it holds), the way a board's own client
+   * would. The endpoint itself requires `issuer` and `@context`; `exact: true` sends the body as given.
+   */
   async request<T = any>(
     method: string,
     p: string,
-    opts: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {},
+    opts: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string>; exact?: boolean } = {},
   ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...opts.headers }
     if (opts.token) headers.authorization = `Bearer ${opts.token}`
     let body: string | undefined
     if (opts.raw !== undefined) body = opts.raw
-    else if (opts.body !== undefined) body = JSON.stringify(opts.body)
+    else if (opts.body !== undefined) body = JSON.stringify(opts.exact ? opts.body : this.withIssuer(p, opts.body, opts.token))
     if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json'
     const res = await fetch(this.url + p, { method, headers, body })
     const text = await res.text()
@@ -90,6 +98,13 @@ export class ApiClient {
       // not JSON: keep the text
     }
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: parsed as T, headers: res.headers }
+  }
+
+  private withIssuer(p: string, body: any, token?: string): unknown {
+    const did = token && didOfKey.get(token)
+    const credential = body?.credential
+    if (p !== '/credentials/issue' || !did || !credential || typeof credential !== 'object' || Array.isArray(credential) || 'issuer' in credential) return body
+    return { ...body, credential: { ...credential, issuer: did } }
   }
 
   post<T = any>(p: string, body: unknown, token?: string) {
@@ -126,6 +141,7 @@ export class ApiClient {
   async createInstitution(input: { name: string; kind: string; jurisdiction?: string }) {
     const res = await this.post('/institutions', input, this.adminToken)
     if (res.status !== 201) throw new Error(`creating ${input.name} failed: ${res.status} ${JSON.stringify(res.body)}`)
+    didOfKey.set(res.body.apiKey, res.body.did)
     return res.body as { id: string; did: string; apiKey: string; name: string; kind: string }
   }
 }

@@ -15,8 +15,18 @@ import { doc } from '../openapi/route-doc.js'
 import { auditContext } from '../audit-context.js'
 import { IssueReply, VerdictReply } from '../openapi/replies.js'
 
+/**
+ * The VC API's issue request is exact: `@context` and `issuer` are the caller's to state (VC Data Model,
+ * VC API "Issue Credential"); defaults belong to convenience paths (OID4VCI offers, the CLI), which fill
+ * them in before calling issuance.
+ */
 const IssueRequest = z.strictObject({
-  credential: UnsignedCredentialSchema,
+  credential: UnsignedCredentialSchema.and(
+    z.looseObject({
+      '@context': z.unknown().refine((v) => v !== undefined, 'is required (the first entry names the data model: VC 1.1 or 2.0)'),
+      issuer: z.unknown().refine((v) => v !== undefined, 'is required (the DID of the issuing institution)'),
+    }),
+  ),
   options: z.looseObject({ format: z.enum(ISSUE_FORMATS).optional() }).optional(),
 })
 
@@ -49,7 +59,7 @@ export function credentialRoutes(deps: AppDeps): Router {
     const { verifiableCredential } = parseOrThrow(VerifyCredentialRequest, ctx.state.body)
     const result = await verifyCredential(verifiableCredential as SignedCredentialInput, deps.verifyContext)
     await recordVerification(ctx, deps, 'credential.verified', result.verified, failures(result.checks), { id: result.credential?.id, signedBy: result.signedBy })
-    sendVerdict(ctx, result, 'credential', failures(result.checks))
+    sendVerdict(ctx, result, 'credential', failures(result.checks), result.format ? { format: result.format } : {})
   })
 
   return router

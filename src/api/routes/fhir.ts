@@ -21,6 +21,7 @@ import { FhirFacts } from '../fhir-facts.js'
 import { doc } from '../openapi/route-doc.js'
 import { JsonObject } from '../openapi/replies.js'
 import { json } from '../reply.js'
+import { withIssueDefaults } from '../../issuance/defaults.js'
 
 const FHIR_JSON = 'application/fhir+json'
 
@@ -46,7 +47,8 @@ async function issueFromFhir(ctx: Context, deps: AppDeps, issuer: InstitutionRow
       return { resourceType: 'Parameters', parameter: [param('offerId', created.id), param('offer', created.offer, 'valueUri'), param('expiresAt', created.expiresAt, 'valueDateTime')] }
     }
     // The default format (VC-JWT) answers with the credential object, never a bare SD-JWT string.
-    const vc = (await deps.issuance.issue(issuer, { ...credential, credentialSubject: { ...credential.credentialSubject, id: query.subject } }, { ...auditContext(ctx), detail: { via: 'fhir' } })) as VerifiableCredential
+    // A convenience path: a FHIR import is a VC 1.1 credential of the calling institution (withIssueDefaults).
+    const vc = (await deps.issuance.issue(issuer, withIssueDefaults(issuer.did, { ...credential, credentialSubject: { ...credential.credentialSubject, id: query.subject } }), { ...auditContext(ctx), detail: { via: 'fhir' } })) as VerifiableCredential
     return { resourceType: 'Parameters', parameter: [param('credentialId', String(vc.id)), param('verifiableCredential', String(vc.proof.jwt))] }
   } catch (e) {
     const fields = e instanceof AppError && e.code === 'invalid-credential' ? (e.extra.errors as { field: string; message: string }[] | undefined) : undefined

@@ -5,6 +5,7 @@ import { STATUS_ENTRY_TYPES } from '../../status/list-credential.js'
 import { STATUS_LIST_JWT_TYPE, TOKEN_STATUS_TYPE } from '../../status/token-status-list.js'
 import { STATUS_REASONS, type StatusReason, type StatusRequest } from '../../status/service.js'
 import { AppError } from '../../errors.js'
+import { envelope } from '../../credentials/vc-jose.js'
 import { parseOrThrow } from '../../validation.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
@@ -58,7 +59,8 @@ export function statusRoutes(deps: AppDeps): Router {
       return
     }
     if (ctx.accepts('application/json', 'application/vc+jwt', 'application/jwt') === 'application/json') {
-      json(ctx, 200, normalizeCredential(published.jwt))
+      // A Bitstring Status List is a VC 2.0 vc+jwt: in JSON, its envelope.
+      json(ctx, 200, published.format === 'BitstringStatusList' ? envelope(published.jwt) : normalizeCredential(published.jwt))
     } else {
       ctx.status = 200
       ctx.body = published.jwt
