@@ -42,7 +42,18 @@ export interface Config {
    */
   webConcurrency: number
   oid4vc: Oid4vcConfig
+  http: HttpConfig
   web: WebConfig
+}
+
+/** The HTTP edge beyond limits: who may read metrics, which browser origins may call, how long a stop waits. */
+export interface HttpConfig {
+  /** A token that reads `GET /metrics` only (the admin token reads it too); unset = admin token only. */
+  metricsToken?: string
+  /** Browser origins allowed by CORS (exact `scheme://host[:port]`); empty = CORS closed. */
+  corsOrigins: string[]
+  /** On SIGTERM, how long requests in flight may take to finish before their connections are closed. */
+  shutdownGraceMs: number
 }
 
 /** The office and board pages (src/web). */
@@ -165,6 +176,12 @@ const EnvSchema = z
     OID4VCI_NONCE_TTL_SECONDS: intFrom(300, 10, 3_600),
     OID4VCI_TOKEN_TTL_SECONDS: intFrom(300, 10, 3_600),
     OID4VP_REQUEST_TTL_SECONDS: intFrom(600, 10, 86_400),
+    METRICS_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
+    CORS_ORIGINS: z
+      .string()
+      .regex(/^(https?:\/\/[a-z0-9.-]+(:\d{1,5})?)(,\s*https?:\/\/[a-z0-9.-]+(:\d{1,5})?)*$/i, 'a comma-separated list of origins such as https://office.example.org')
+      .optional(),
+    SHUTDOWN_GRACE_MS: intFrom(10_000, 0, 300_000),
     WEB_SESSION_TTL_SECONDS: intFrom(8 * 3600, 60, 7 * 86_400),
     WEB_SIGN_IN_LINK_TTL_SECONDS: intFrom(900, 10, 86_400),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
@@ -241,6 +258,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       allowedHosts: e.DID_WEB_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.DID_WEB_ALLOW_LOOPBACK === '1',
       caFile: e.DID_WEB_CA_FILE ? path.resolve(e.DID_WEB_CA_FILE) : undefined,
+    },
+    http: {
+      metricsToken: e.METRICS_TOKEN,
+      corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().toLowerCase()).filter(Boolean),
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
     webhooks: {
       allowLoopback: e.WEBHOOKS_ALLOW_LOOPBACK === '1',

@@ -43,7 +43,9 @@ async function serve(config: Config, worker?: number, primaryRunsLocalNode = fal
     if (stopping) return
     stopping = true
     log.info('stopping', { signal, ...(worker !== undefined ? { worker } : {}) })
+    const started = Date.now()
     await medcred.stop()
+    log.info('stopped', { signal, ms: Date.now() - started, ...(worker !== undefined ? { worker } : {}) })
     process.exit(0)
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))

@@ -35,9 +35,11 @@ import { Oid4vpVerifier } from './oid4vc/verifier.js'
 import { WebSessionService } from './web/sessions.js'
 import { createHmac } from 'node:crypto'
 import { jsonLogger } from './log.js'
-import { createNotifications, type Notifier } from './notifications/index.js'
+import { Metrics } from './metrics.js'
+import { createNotifications, type Notifier, type WebhookService } from './notifications/index.js'
 import { createAudit, type AuditAnchorer, type AuditLog } from './audit/index.js'
 import { ensureSecrets, type Secrets } from './secrets.js'
+import { systemActing } from './audit/acting.js'
 import type { VerifyContext } from './verification/verify-credential.js'
 
 export interface Medcred {
@@ -50,6 +52,8 @@ export interface Medcred {
   agent: MedcredAgent
   /** The capabilities, for tools, benchmarks and tests that call them without HTTP. */
   services: {
+    institutions: InstitutionService
+    webhooks: WebhookService
     issuance: IssuanceService
     acceptances: AcceptanceService
     verifications: VerificationService
@@ -67,6 +71,15 @@ export interface Medcred {
   audit: AuditLog
   /** Cuts and anchors audit batches in the background; `runOnce()` runs it now (tests, scripts). */
   auditAnchorer: AuditAnchorer
+  /** The Koa app serving HTTP (for tests that walk its routers, see routersOf). */
+  app: import('koa')
+  /** This process's Prometheus metrics (served at /metrics). */
+  metrics: Metrics
+  /**
+   * Graceful stop: no new connections, requests in flight finish (bounded by SHUTDOWN_GRACE_MS), the
+   * webhook and anchoring workers finish the run they are in and record it, the database closes, and the
+   * local chain (if this process started it) stops last.
+   */
   stop(): Promise<void>
 }
 
@@ -94,13 +107,14 @@ export async function startMedcred(
     const agent = await createAgent({ db, kmsSecretKey: secrets.kmsSecretKey, chain, resolver })
     const database = new Database(db)
     const registry = new RegistryWriter({ agent, chain, db: database })
-    const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl })
-    const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log })
+    const audit = createAudit({ db: database, agent, chain, registry, config: config.audit, log })
+    const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl, audit: audit.log })
+    const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log, audit: audit.log })
     const tokenLists = new TokenStatusLists({ db: database, agent, resolver, publicUrl: config.publicUrl })
-    const status = new StatusService({ db: database, agent, resolver, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists, bitstringTtlMs: config.statusLists.bitstringTtlMs })
-    const trust = new TrustRegistry({ db: database, notifier: notifications.notifier })
-    const issuance = new IssuanceService({ db: database, agent, status, resolver, tokenLists, publicUrl: config.publicUrl })
-    const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status })
+    const status = new StatusService({ db: database, agent, resolver, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists, bitstringTtlMs: config.statusLists.bitstringTtlMs, audit: audit.log })
+    const trust = new TrustRegistry({ db: database, notifier: notifications.notifier, audit: audit.log })
+    const issuance = new IssuanceService({ db: database, agent, status, resolver, tokenLists, publicUrl: config.publicUrl, audit: audit.log })
+    const keyRotation = new KeyRotationService({ db: database, agent, chain, registry, resolver, status, audit: audit.log })
     const statusLists = new StatusListSource({
       status,
       tokenLists,
@@ -115,7 +129,6 @@ export async function startMedcred(
       trustedIssuer: trustCheck(trust),
       sdJwt: { publicUrl: config.publicUrl, kbMaxAgeSeconds: config.kbJwtMaxAgeSeconds },
     }
-    const audit = createAudit({ db: database, agent, chain, registry, config: config.audit, log })
     const challenges = new ChallengeService({ db: database, ttlSeconds: config.challengeTtlSeconds })
     const consents = new ConsentService({
       db: database,
@@ -142,6 +155,8 @@ export async function startMedcred(
     })
     const oid4vp = new Oid4vpVerifier({ db: database, agent, resolver, institutions, verifications, acceptances, issuer: oid4vci, verifyContext, publicUrl: config.publicUrl, config: config.oid4vc })
     const health = healthCheck(db, chain, opts.worker)
+    const metrics = new Metrics({ db, chain, worker: opts.worker })
+    audit.log.onEvent((e) => metrics.auditEvent(e))
     const webSessions = new WebSessionService({ db: database, institutions, adminToken: secrets.adminToken, csrfKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/web/csrf-key').digest(), config: config.web })
 
     const app = createApp({
@@ -170,6 +185,9 @@ export async function startMedcred(
       health,
       web: { sessions: webSessions, chainProvider: chain.provider, publicUrl: config.publicUrl },
       log,
+      metrics,
+      metricsToken: config.http.metricsToken,
+      http: config.http,
       worker: opts.worker,
     })
     const server = await listen(app.callback(), config.port)
@@ -179,7 +197,7 @@ export async function startMedcred(
       notifications.worker.start()
       audit.anchorer.start()
     }
-    const resuming = background ? resumeKeyRotations(keyRotation, audit.log, log) : Promise.resolve()
+    const resuming = background ? resumeKeyRotations(keyRotation, log) : Promise.resolve()
     return {
       url: `http://127.0.0.1:${port}`,
       port,
@@ -189,14 +207,20 @@ export async function startMedcred(
       db: openDb,
       agent,
       verifyContext,
-      services: { issuance, acceptances, verifications, trust, status, keyRotation },
+      services: { institutions, webhooks: notifications.webhooks, issuance, acceptances, verifications, trust, status, keyRotation },
       store: database,
       notifier: notifications.notifier,
       audit: audit.log,
       auditAnchorer: audit.anchorer,
+      metrics,
+      app,
       async stop() {
-        await new Promise<void>((resolve) => server.close(() => resolve()))
-        server.closeAllConnections?.()
+        // Stop accepting; idle keep-alive connections close now, requests in flight get the grace period.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        server.closeIdleConnections()
+        const grace = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs)
+        await closed
+        clearTimeout(grace)
         // Attempts in flight finish and are recorded before the database goes away.
         await notifications.worker.stop()
         await audit.anchorer.stop()
@@ -218,17 +242,9 @@ export async function startMedcred(
  * the background: a chain that does not answer now must not keep medcred from starting. What fails stays
  * pending for the next request or start.
  */
-function resumeKeyRotations(keyRotation: KeyRotationService, audit: AuditLog, log: Logger): Promise<void> {
+function resumeKeyRotations(keyRotation: KeyRotationService, log: Logger): Promise<void> {
   return keyRotation
-    .resumePending((m, r) =>
-      audit.append(m, {
-        actor: { type: 'system', id: 'key-rotation' },
-        action: 'institution.key-rotated',
-        subject: { type: 'institution', id: r.institutionId },
-        outcome: 'success',
-        detail: { did: r.did, reason: r.reason, txHash: r.txHash, blockNumber: r.blockNumber, resumed: true },
-      }),
-    )
+    .resumePending({ ...systemActing('key-rotation'), detail: { resumed: true } })
     .then(({ finished, failed }) => {
       for (const r of finished) log.info('pending key rotation finished', { rotationId: r.id, institutionId: r.institutionId, blockNumber: r.blockNumber })
       for (const { rotation, error } of failed) {
@@ -254,9 +270,12 @@ function healthCheck(db: DataSource, chain: Chain, worker?: number): () => Promi
   return async () => {
     const dbOk = await db.query('SELECT 1').then(() => true, () => false)
     const blockNumber = await chain.provider.getBlockNumber().catch(() => null)
+    const pending = dbOk ? await db.showMigrations().catch(() => undefined) : undefined
+    const migrations = pending === undefined ? 'unknown' : pending ? 'pending' : 'ok'
     return {
-      status: dbOk && blockNumber !== null ? 'ok' : 'degraded',
+      status: dbOk && blockNumber !== null && migrations === 'ok' ? 'ok' : 'degraded',
       db: dbOk ? 'ok' : 'unreachable',
+      migrations,
       chain: { chainId: chain.chainId, registry: chain.registry, blockNumber, status: blockNumber !== null ? 'ok' : 'unreachable' },
       ...(worker !== undefined ? { worker } : {}),
     }

@@ -15,6 +15,7 @@ describe('the HTTP edge: health, unknown routes, limits', () => {
     expect(res.body).toEqual({
       status: 'ok',
       db: 'ok',
+      migrations: 'ok',
       chain: { chainId: 31337, registry: svc.chain.registry, blockNumber: expect.any(Number), status: 'ok' },
     })
   })

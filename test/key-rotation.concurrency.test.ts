@@ -21,6 +21,10 @@ import { StatusService } from '../src/status/service.js'
 import { StatusListEntity } from '../src/status/status.entities.js'
 import { TEST_DB, createTestDatabase } from './helpers/database.js'
 import { licenseCredential } from './helpers/fixtures.js'
+import { AuditLog } from '../src/audit/audit-log.js'
+import { systemActing } from '../src/audit/acting.js'
+
+const BY = systemActing('key-rotation-test')
 import { startTestService, type TestService } from './helpers/service.js'
 
 /**
@@ -35,6 +39,7 @@ describe('key rotation: exclusive, resumable', () => {
   let ds2: DataSource | undefined
   let db2: Database
   let status2: StatusService
+  let audit2: AuditLog
 
   beforeAll(async () => {
     svc = await startTestService()
@@ -46,7 +51,8 @@ describe('key rotation: exclusive, resumable', () => {
     } else {
       db2 = svc.store
     }
-    status2 = new StatusService({ db: db2, agent: svc.agent, resolver: svc.verifyContext.resolver, publicUrl: svc.config.publicUrl, notifier: svc.notifier, bitstringTtlMs: svc.config.statusLists.bitstringTtlMs })
+    audit2 = db2 === svc.store ? svc.audit : new AuditLog(db2, { chainId: svc.chain.chainId, registry: svc.chain.registry })
+    status2 = new StatusService({ db: db2, agent: svc.agent, resolver: svc.verifyContext.resolver, publicUrl: svc.config.publicUrl, notifier: svc.notifier, bitstringTtlMs: svc.config.statusLists.bitstringTtlMs, audit: audit2 })
   })
   afterAll(async () => {
     await ds2?.destroy()
@@ -119,9 +125,9 @@ describe('key rotation: exclusive, resumable', () => {
   it('lets one of two replicas rotate at a time: the other answers 409 (conflict), and the rotation lands once', async () => {
     const board = await newBoard('Two Replica Board')
     const { resolver } = svc.verifyContext
-    const replica2 = new KeyRotationService({ db: db2, agent: svc.agent, chain: svc.chain, registry: replicaWriter(), resolver, status: status2 })
+    const replica2 = new KeyRotationService({ db: db2, agent: svc.agent, chain: svc.chain, registry: replicaWriter(), resolver, status: status2, audit: audit2 })
     const results = await Promise.allSettled(
-      [svc.services.keyRotation, replica2, svc.services.keyRotation, replica2].map((s) => s.rotate({ id: board.id }, 'superseded')),
+      [svc.services.keyRotation, replica2, svc.services.keyRotation, replica2].map((s) => s.rotate({ id: board.id }, 'superseded', BY)),
     )
     const ok = results.filter((r) => r.status === 'fulfilled')
     expect(ok).toHaveLength(1)
@@ -152,7 +158,7 @@ describe('key rotation: exclusive, resumable', () => {
     expect((await rotations(board.id)).map((r) => [r.id, r.status])).toEqual([[rotation.id, 'pending']])
 
     // Finished (its transaction sent now), signing resumes with the new key.
-    const { finished } = await svc.services.keyRotation.resumePending()
+    const { finished } = await svc.services.keyRotation.resumePending(BY)
     expect(finished.map((r) => [r.id, r.status])).toEqual([[rotation.id, 'done']])
     expect((await verify(await issue(board.apiKey))).status).toBe(200)
     expect((await verify(vc)).status).toBe(200)
@@ -227,7 +233,7 @@ describe('key rotation: exclusive, resumable', () => {
     await svc.chain.provider.send('evm_mine', [])
     expect(await svc.chain.provider.getBlockNumber()).toBeGreaterThan(landed.blockNumber + 1)
 
-    const { finished, failed } = await svc.services.keyRotation.resumePending()
+    const { finished, failed } = await svc.services.keyRotation.resumePending(BY)
     expect(failed).toEqual([])
     expect(finished).toEqual([expect.objectContaining({ id: rotation.id, status: 'done', txHash: landed.txHash, blockNumber: landed.blockNumber })])
     const { signingKid } = await svc.db.getRepository(InstitutionEntity).findOneByOrFail({ id: board.id })
@@ -237,7 +243,7 @@ describe('key rotation: exclusive, resumable', () => {
     expect((await verify(old)).status).toBe(200)
     expect((await verify(await issue(board.apiKey))).status).toBe(200)
     // Nothing left to resume; a second pass changes nothing.
-    expect(await svc.services.keyRotation.resumePending()).toEqual({ finished: [], failed: [] })
+    expect(await svc.services.keyRotation.resumePending(BY)).toEqual({ finished: [], failed: [] })
   })
 
   it('finishes at start a rotation a crash left pending', async () => {

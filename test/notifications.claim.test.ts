@@ -6,6 +6,7 @@ import { silentLogger } from '../src/log.js'
 import { DeliveryEntity } from '../src/notifications/delivery.entity.js'
 import { createNotifications, type DeliveryWorker } from '../src/notifications/index.js'
 import { startTestService, type TestService } from './helpers/service.js'
+import { AuditLog } from '../src/audit/audit-log.js'
 import { WebhookListener } from './helpers/webhook-listener.js'
 
 /** Several replicas draining one outbox: each delivery must be sent once, never by two workers at a time. */
@@ -29,8 +30,10 @@ describe('delivery claims across workers', () => {
   /** Another replica: its own database connection and its own worker, same KMS secret. */
   async function replica(): Promise<DeliveryWorker> {
     const ds = await openDatabase({ databaseUrl: svc.config.databaseUrl, dataDir: svc.dataDir })
+    const db = new Database(ds)
     const { worker } = createNotifications({
-      db: new Database(ds),
+      db,
+      audit: new AuditLog(db, { chainId: svc.chain.chainId, registry: svc.chain.registry }),
       kmsSecretKey: svc.secrets.kmsSecretKey,
       config: { ...svc.config.webhooks, pollMs: 10 },
       log: silentLogger,

@@ -81,7 +81,7 @@ export async function benchGrowth(ctx: BenchContext): Promise<Figure[]> {
   let suspended = false
   const toggle = () => {
     suspended = !suspended
-    return medcred.services.status.change(row, target.id, [{ type: 'StatusList2021Entry', status: suspended ? 'suspended' : 'active' }], 'administrative')
+    return medcred.services.status.change(row, target.id, [{ type: 'StatusList2021Entry', status: suspended ? 'suspended' : 'active' }], 'administrative', { actor: { type: 'institution', id: row.id, did: row.did } })
   }
   const changeFew = await msPerOp(toggle, 20)
   const list = sqlite.prepare('SELECT "listId", "index" FROM medcred_status_entry WHERE "credentialId" = ? AND purpose = ?').get(target.id, 'suspension')

@@ -13,9 +13,7 @@ export async function benchIssuance(ctx: BenchContext): Promise<Figure[]> {
   const holder = await HolderWallet.create()
   const actor = { type: 'institution' as const, id: row.id, did: row.did }
   const issue = await opsPerSecond(() =>
-    medcred.services.issuance.issue(row, benchLicense(holder.did, row.did) as never, (m, issued) =>
-      medcred.audit.append(m, { actor, action: 'credential.issued', subject: { type: 'credential', id: issued.id, issuerInstitutionId: row.id }, outcome: 'success', detail: { credentialType: issued.type } }),
-    ),
+    medcred.services.issuance.issue(row, benchLicense(holder.did, row.did) as never, { actor }),
   )
   const unsigned = { ...benchLicense(holder.did, row.did), issuer: { id: row.did }, issuanceDate: new Date().toISOString() }
   const signOnly = await opsPerSecond(() => medcred.agent.createVerifiableCredential({ credential: unsigned as never, proofFormat: 'jwt', keyRef: row.signingKid ?? undefined }))

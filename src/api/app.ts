@@ -18,7 +18,15 @@ import type { LimitsConfig } from '../config.js'
 import type { VerifyContext } from '../verification/verify-credential.js'
 import type { Oid4vciIssuer } from '../oid4vc/issuer.js'
 import type { Oid4vpVerifier } from '../oid4vc/verifier.js'
+import type { HttpConfig } from '../config.js'
+import type { Metrics } from '../metrics.js'
 import { oauthErrors, WALLET_PROTOCOL_PATH } from './oauth-errors.js'
+import { accessLog, cachePolicy, corsPolicy, securityHeaders } from './edge.js'
+import { metricsRoutes } from './routes/metrics.js'
+import { docsRoutes } from './routes/docs.js'
+import { openApiDocument } from './openapi/document.js'
+import { docsOf } from './openapi/route-doc.js'
+import type Router from '@koa/router'
 import { authenticate } from './auth.js'
 import { jsonBody } from './body.js'
 import { problems, type Logger } from './problem.js'
@@ -73,9 +81,16 @@ export interface AppDeps {
   /** The office and board pages (src/web): sessions, and the chain for the audit page's verify button. */
   web: WebDeps
   log: Logger
+  metrics: Metrics
+  /** Reads `/metrics` besides the admin token (METRICS_TOKEN). */
+  metricsToken?: string
+  http: Pick<HttpConfig, 'corsOrigins'>
   /** This process's index among several HTTP workers (answered as `X-Medcred-Worker`), if it is one. */
   worker?: number
 }
+
+/** Paths whose bearer token their handler checks: the wallet protocols' access tokens, the metrics token. */
+const OWN_BEARER_PATH = new RegExp(`${WALLET_PROTOCOL_PATH.source}|^/metrics$`)
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/
 
@@ -87,20 +102,31 @@ export function createApp(deps: AppDeps): Koa {
     const given = ctx.get('x-request-id')
     ctx.state.requestId = REQUEST_ID.test(given) ? given : randomUUID()
     ctx.set('X-Request-Id', ctx.state.requestId)
-    ctx.set('X-Content-Type-Options', 'nosniff')
     if (deps.worker !== undefined) ctx.set('X-Medcred-Worker', String(deps.worker))
     await next()
   })
+  app.use(accessLog(deps.log, deps.metrics))
+  app.use(securityHeaders())
+  app.use(corsPolicy(deps.http.corsOrigins))
+  app.use(cachePolicy())
   app.use(problems(deps.log))
   app.use(oauthErrors(deps.log))
-  app.use(authenticate(deps, { foreignBearer: WALLET_PROTOCOL_PATH }))
+  app.use(authenticate(deps, { foreignBearer: OWN_BEARER_PATH }))
   app.use(rateLimit(deps.rateLimits))
   app.use(jsonBody(deps.limits.bodyBytes, { formPaths: new RegExp(`${WALLET_PROTOCOL_PATH.source}|${WEB_PATH.source}`) }))
   app.use(webFrame(deps, deps.log))
 
-  for (const routes of [webRoutes, signInLinkRoutes, fhirRoutes, healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes]) {
-    const router = routes(deps)
-    app.use(router.routes()).use(router.allowedMethods())
-  }
+  const routers = [webRoutes, signInLinkRoutes, fhirRoutes, healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes, metricsRoutes].map((routes) => routes(deps))
+  let document: Record<string, unknown> | undefined
+  routers.push(docsRoutes(deps, () => (document ??= openApiDocument(routers.flatMap(docsOf), deps.publicUrl))))
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods())
+  ROUTERS.set(app, routers)
   return app
+}
+
+const ROUTERS = new WeakMap<Koa, Router[]>()
+
+/** The routers `createApp` mounted, for the test that holds them against the OpenAPI document. */
+export function routersOf(app: Koa): Router[] {
+  return ROUTERS.get(app) ?? []
 }

@@ -27,7 +27,28 @@ export class AuditLog {
    * Call it last in the transaction.
    */
   append(manager: EntityManager, event: NewAuditEvent): Promise<ChainedAuditEvent> {
-    return appendAuditEvent(this.db, manager, event)
+    return appendAuditEvent(this.db, manager, event).then((e) => this.told(e))
+  }
+
+  /**
+   * Calls `fn` with every event appended through this log (for metrics). An event appended inside a
+   * transaction is told when appended, before its transaction commits.
+   */
+  onEvent(fn: (event: ChainedAuditEvent) => void): void {
+    this.observers.push(fn)
+  }
+
+  private readonly observers: ((event: ChainedAuditEvent) => void)[] = []
+
+  private told(event: ChainedAuditEvent): ChainedAuditEvent {
+    for (const fn of this.observers) {
+      try {
+        fn(event)
+      } catch {
+        // An observer's failure must never undo or fail the change it observes.
+      }
+    }
+    return event
   }
 
   /** The sequence number of the newest event (0 while the trail is empty). */
@@ -61,7 +82,7 @@ export class AuditLog {
       const group = this.waiting.splice(0, MAX_GROUP)
       try {
         const chained = await this.db.transaction((m) => appendAuditEvents(this.db, m, group.map((w) => w.event)))
-        group.forEach((w, i) => w.resolve(chained[i]))
+        group.forEach((w, i) => w.resolve(this.told(chained[i])))
       } catch (e) {
         for (const w of group) w.reject(e)
       }

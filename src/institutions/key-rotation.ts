@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import { computeAddress } from 'ethers'
-import type { EntityManager } from 'typeorm'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { Chain } from '../chain/chain.js'
 import { lastOwnerChange } from '../chain/owner-change.js'
@@ -10,9 +9,10 @@ import type { DidResolver } from '../did/resolver.js'
 import { AppError } from '../errors.js'
 import type { StatusService } from '../status/service.js'
 import { InstitutionEntity } from './institution.entity.js'
+import { appendChange, type Acting } from '../audit/acting.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import { KeyRotationEntity, type KeyRotationRow, type RotationReason } from './key-rotation.entity.js'
 
-type Audit = (m: EntityManager, rotation: KeyRotationRow) => Promise<unknown>
 
 /** What a rotation request starts with: its own new rotation, or first a pending one left unfinished. */
 type Step = { kind: 'new' | 'resume'; rotation: KeyRotationRow }
@@ -47,6 +47,7 @@ export class KeyRotationService {
       registry: RegistryWriter
       resolver: DidResolver
       status: StatusService
+      audit: AuditLog
     },
   ) {}
 
@@ -58,14 +59,14 @@ export class KeyRotationService {
     return 2 * this.deps.chain.txTimeoutMs + 10_000
   }
 
-  async rotate(institution: { id: string }, reason: RotationReason, audit?: Audit): Promise<KeyRotationRow> {
+  async rotate(institution: { id: string }, reason: RotationReason, by: Acting): Promise<KeyRotationRow> {
     return this.exclusively(institution.id, async () => {
       const first = await this.begin(institution.id, reason)
-      if (first.kind === 'new') return this.finish(first.rotation, audit)
-      await this.finish(first.rotation, audit)
+      if (first.kind === 'new') return this.finish(first.rotation, by)
+      await this.finish(first.rotation, by)
       const next = await this.begin(institution.id, reason)
       if (next.kind !== 'new') throw inProgress(next.rotation)
-      return this.finish(next.rotation, audit)
+      return this.finish(next.rotation, by)
     })
   }
 
@@ -73,7 +74,7 @@ export class KeyRotationService {
    * Finishes every rotation left pending (a crash between recording and switching): run at start, best
    * effort. A rotation another replica is finishing right now is finished once all the same.
    */
-  async resumePending(audit?: Audit): Promise<{ finished: KeyRotationRow[]; failed: { rotation: KeyRotationRow; error: unknown }[] }> {
+  async resumePending(by: Acting): Promise<{ finished: KeyRotationRow[]; failed: { rotation: KeyRotationRow; error: unknown }[] }> {
     const pending = await this.deps.db.manager
       .getRepository(KeyRotationEntity)
       .find({ where: { status: 'pending' }, order: { requestedAt: 'ASC' } })
@@ -81,7 +82,7 @@ export class KeyRotationService {
     const failed: { rotation: KeyRotationRow; error: unknown }[] = []
     for (const rotation of pending) {
       try {
-        finished.push(await this.exclusively(rotation.institutionId, () => this.finish(rotation, audit)))
+        finished.push(await this.exclusively(rotation.institutionId, () => this.finish(rotation, by)))
       } catch (error) {
         failed.push({ rotation, error })
       }
@@ -144,13 +145,13 @@ export class KeyRotationService {
   }
 
   /** Sends (or finds on chain) the ownership change, then switches signing to the new key, once. */
-  private async finish(rotation: KeyRotationRow, audit?: Audit): Promise<KeyRotationRow> {
+  private async finish(rotation: KeyRotationRow, by: Acting): Promise<KeyRotationRow> {
     try {
       const latest = await this.deps.db.manager.getRepository(KeyRotationEntity).findOneBy({ id: rotation.id })
       if (latest && latest.status !== 'pending') return settled(latest)
       const anchored = await this.anchor(rotation)
       this.deps.resolver.invalidate(rotation.did)
-      const done = await this.switchKeys(rotation, anchored, audit)
+      const done = await this.switchKeys(rotation, anchored, by)
       this.failedHere.delete(rotation.id)
       return done
     } catch (e) {
@@ -200,7 +201,7 @@ export class KeyRotationService {
     )
   }
 
-  private switchKeys(rotation: KeyRotationRow, anchored: Anchored, audit?: Audit): Promise<KeyRotationRow> {
+  private switchKeys(rotation: KeyRotationRow, anchored: Anchored, by: Acting): Promise<KeyRotationRow> {
     const { db, status } = this.deps
     return db.transaction(async (m) => {
       // Institution first, then the rotation, then (resignAll) its lists: the order issuance and status
@@ -216,7 +217,7 @@ export class KeyRotationService {
       await m.getRepository(KeyRotationEntity).update({ id: rotation.id }, done)
       const institution = await m.getRepository(InstitutionEntity).findOneByOrFail({ id: rotation.institutionId })
       await status.resignAll(m, institution)
-      await audit?.(m, done)
+      await appendChange(this.deps.audit, m, by, 'institution.key-rotated', { type: 'institution', id: done.institutionId }, { did: done.did, reason: done.reason, txHash: done.txHash, blockNumber: done.blockNumber })
       return done
     })
   }

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { EntityManager } from 'typeorm'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { Chain } from '../chain/chain.js'
 import type { RegistryWriter } from '../chain/registry-writer.js'
 import type { Database } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { generateApiKey, hashApiKey } from './api-keys.js'
+import { appendChange, type Acting } from '../audit/acting.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import { InstitutionEntity, type InstitutionKind, type InstitutionRow } from './institution.entity.js'
 
 export interface NewInstitution {
@@ -42,7 +43,7 @@ export function toView(row: InstitutionRow): InstitutionView {
 
 export class InstitutionService {
   constructor(
-    private readonly deps: { db: Database; agent: MedcredAgent; chain: Chain; registry: RegistryWriter; publicUrl: string },
+    private readonly deps: { db: Database; agent: MedcredAgent; chain: Chain; registry: RegistryWriter; publicUrl: string; audit: AuditLog },
   ) {}
 
   /**
@@ -52,7 +53,7 @@ export class InstitutionService {
    */
   async create(
     input: NewInstitution,
-    audit?: (m: EntityManager, institution: InstitutionRow) => Promise<unknown>,
+    by: Acting,
   ): Promise<{ institution: InstitutionView; apiKey: string }> {
     const { db, agent, chain, registry, publicUrl } = this.deps
     const id = randomUUID()
@@ -97,7 +98,7 @@ export class InstitutionService {
     await db.write(() => agent.didManagerAddService({ did: identifier.did, service, options: { localOnly: true } }))
     await db.transaction(async (m) => {
       await m.getRepository(InstitutionEntity).insert(row)
-      await audit?.(m, row)
+      await appendChange(this.deps.audit, m, by, 'institution.created', { type: 'institution', id: row.id }, { did: row.did, kind: row.kind })
     })
     return { institution: toView(row), apiKey }
   }
@@ -109,10 +110,11 @@ export class InstitutionService {
   }
 
   /** Sets how old another institution's receipt may be for this one to rely on it. */
-  async setPolicy(id: string, policy: { receiptWindowDays: number }, audit?: (m: EntityManager) => Promise<unknown>): Promise<InstitutionView> {
+  async setPolicy(id: string, policy: { receiptWindowDays: number }, by: Acting): Promise<InstitutionView> {
     await this.deps.db.transaction(async (m) => {
+      if (!(await m.getRepository(InstitutionEntity).existsBy({ id }))) throw new AppError('not-found', `no institution ${id}`)
       await m.getRepository(InstitutionEntity).update({ id }, { receiptWindowDays: policy.receiptWindowDays })
-      await audit?.(m)
+      await appendChange(this.deps.audit, m, by, 'institution.policy-changed', { type: 'institution', id }, { receiptWindowDays: policy.receiptWindowDays })
     })
     return toView(await this.get(id))
   }

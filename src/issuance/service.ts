@@ -27,6 +27,8 @@ import { signAsInstitution } from './sign.js'
 import { SD_JWT_TYPES, signSdJwtVc } from './sd-jwt-issue.js'
 import type { DidResolver } from '../did/resolver.js'
 import type { TokenStatusLists } from '../status/token-status-list.js'
+import { appendChange, type Acting } from '../audit/acting.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import { SD_JWT_VC_FORMAT, sdJwtDigest } from '../credentials/sd-jwt-vc.js'
 import { VC_JWT_TYP, envelope, type Envelope } from '../credentials/vc-jose.js'
 import { signVcJose } from './sign-vc-jose.js'
@@ -67,6 +69,7 @@ export class IssuanceService {
       resolver: DidResolver
       tokenLists: TokenStatusLists
       publicUrl: string
+      audit: AuditLog
     },
   ) {
     this.formats = {
@@ -102,12 +105,14 @@ export class IssuanceService {
   async issue(
     issuer: InstitutionRow,
     input: UnsignedCredential,
-    audit?: (m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>,
+    by: Acting,
     idempotency?: IdempotencyKey,
     format?: IssueFormat,
+    /** More of the caller's own writes for the same transaction (e.g. the OID4VCI offer it fulfils). */
+    within?: (m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>,
   ): Promise<IssuedReply> {
     try {
-      return await this.issueOnce(issuer, input, audit, idempotency, format)
+      return await this.issueOnce(issuer, input, by, idempotency, format, within)
     } catch (e) {
       // Two requests with one key at once: the loser's insert hits the key's row; answer with the winner's reply.
       const again = idempotency && isUniqueViolation(e) ? await replayed<IssuedReply>(this.deps.db.manager, idempotency) : undefined
@@ -119,9 +124,10 @@ export class IssuanceService {
   private async issueOnce(
     issuer: InstitutionRow,
     input: UnsignedCredential,
-    audit: ((m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>) | undefined,
+    by: Acting,
     idempotency: IdempotencyKey | undefined,
     requested: IssueFormat | undefined,
+    within: ((m: EntityManager, issued: IssuedCredentialRow) => Promise<unknown>) | undefined,
   ): Promise<IssuedReply> {
     const { credential, purposes, generation } = this.prepare(issuer, input)
     const format = formatFor(generation, requested)
@@ -151,7 +157,8 @@ export class IssuanceService {
       }
       await m.getRepository(IssuedCredentialEntity).insert(row)
       await remember(m, idempotency, 201, secured.reply)
-      await audit?.(m, row)
+      await within?.(m, row)
+      await appendChange(this.deps.audit, m, by, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type })
       return secured.reply
     })
   }

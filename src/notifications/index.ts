@@ -5,6 +5,7 @@ import { NotificationService } from './notification-service.js'
 import { Notifier } from './notifier.js'
 import { SecretBox } from './secret-box.js'
 import { WebhookUrlGuard, type Resolver } from './url-guard.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import { WebhookService } from './webhook-service.js'
 
 export { NOTICE_EVENTS, type Notice, type NoticeData, type NoticeEvent } from './events.js'
@@ -31,11 +32,12 @@ export function createNotifications(deps: {
   config: WebhooksConfig
   log: WorkerLog
   resolve?: Resolver
+  audit: AuditLog
 }): Notifications {
   const guard = new WebhookUrlGuard({ allowLoopback: deps.config.allowLoopback, resolve: deps.resolve })
   const box = new SecretBox(deps.kmsSecretKey, 'webhook-secret')
   return {
-    webhooks: new WebhookService({ db: deps.db, guard, box }),
+    webhooks: new WebhookService({ db: deps.db, guard, box, audit: deps.audit }),
     notices: new NotificationService({ db: deps.db }),
     notifier: new Notifier(),
     worker: new DeliveryWorker({ db: deps.db, guard, box, config: deps.config, log: deps.log }),

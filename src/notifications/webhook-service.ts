@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { IsNull, type EntityManager } from 'typeorm'
+import { IsNull } from 'typeorm'
 import type { Database } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { cancelPending } from './delivery-store.js'
@@ -7,6 +7,8 @@ import type { NoticeEvent } from './events.js'
 import type { SecretBox } from './secret-box.js'
 import { generateWebhookSecret } from './signature.js'
 import type { WebhookUrlGuard } from './url-guard.js'
+import { appendChange, type Acting } from '../audit/acting.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import { WebhookEntity, type WebhookRow } from './webhook.entity.js'
 
 /** What the API shows of a webhook; never its secret, except once at registration. */
@@ -29,13 +31,13 @@ function toView(row: WebhookRow): WebhookView {
  * reported as not found (404), the same as a missing one, so ids reveal nothing across institutions.
  */
 export class WebhookService {
-  constructor(private readonly deps: { db: Database; guard: WebhookUrlGuard; box: SecretBox }) {}
+  constructor(private readonly deps: { db: Database; guard: WebhookUrlGuard; box: SecretBox; audit: AuditLog }) {}
 
   /** Checks the URL (SSRF rules, DNS included), stores the subscription; the secret is returned this once. */
   async register(
     institutionId: string,
     input: { url: string; events: NoticeEvent[] },
-    audit?: (m: EntityManager, webhookId: string) => Promise<unknown>,
+    by: Acting,
   ): Promise<WebhookView & { secret: string }> {
     const { db, guard, box } = this.deps
     const url = await guard.check(input.url)
@@ -57,7 +59,7 @@ export class WebhookService {
         throw new AppError('conflict', `an institution may have at most ${MAX_WEBHOOKS_PER_INSTITUTION} webhooks; delete one first`)
       }
       await repo.insert(row)
-      await audit?.(m, id)
+      await appendChange(this.deps.audit, m, by, 'webhook.registered', { type: 'webhook', id }, { events: row.events })
     })
     return { ...toView(row), secret }
   }
@@ -71,7 +73,7 @@ export class WebhookService {
   }
 
   /** Deletes the webhook and cancels its pending deliveries; its past deliveries stay visible. */
-  async remove(institutionId: string, id: string, audit?: (m: EntityManager) => Promise<unknown>): Promise<void> {
+  async remove(institutionId: string, id: string, by: Acting): Promise<void> {
     const now = new Date()
     await this.deps.db.transaction(async (m) => {
       const repo = m.getRepository(WebhookEntity)
@@ -79,7 +81,7 @@ export class WebhookService {
       if (!found) throw new AppError('not-found', `no webhook ${id}`)
       await repo.update({ id }, { deletedAt: now.toISOString() })
       await cancelPending(m, [id], now)
-      await audit?.(m)
+      await appendChange(this.deps.audit, m, by, 'webhook.deleted', { type: 'webhook', id })
     })
   }
 }

@@ -320,12 +320,10 @@ export class Oid4vciIssuer {
       return (await this.deps.issuance.issue(
         issuer,
         unsigned,
-        async (m, row) => {
-          await m.getRepository(OfferEntity).update({ id: offer.id }, { credentialId: row.id })
-          await this.deps.audit.append(m, { actor, action: 'credential.issued', subject: { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, outcome: 'success', detail: { credentialType: row.type, via: 'oid4vci', offerId: offer.id } })
-        },
+        { actor, detail: { via: 'oid4vci', offerId: offer.id } },
         idempotencyKey(issuer.id, `oid4vci-offer:${offer.id}`, unsigned),
         WALLET_FORMATS[offer.format].issueFormat,
+        (m, row) => m.getRepository(OfferEntity).update({ id: offer.id }, { credentialId: row.id }),
       )) as VerifiableCredential | string
     } catch (e) {
       await this.deps.db.transaction((m) =>

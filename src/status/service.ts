@@ -15,6 +15,8 @@ import { ENTRY_TYPE_OF, bitstringStatusListCredential, statusListCredential, typ
 import { signVcJose } from '../issuance/sign-vc-jose.js'
 import type { DidResolver } from '../did/resolver.js'
 import { TOKEN_STATUS_TYPE, type TokenStatusLists } from './token-status-list.js'
+import { appendChange, type Acting } from '../audit/acting.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import {
   StatusChangeEntity,
   StatusEntryEntity,
@@ -73,6 +75,7 @@ export class StatusService {
       notifier: Notifier
       /** The IETF Token Status Lists of SD-JWT VCs (`credentialStatus` type `TokenStatusList`). */
       tokenLists?: TokenStatusLists
+      audit: AuditLog
       /** Finds the DID URL of an institution's signing key (the `kid` of a vc+jwt list). */
       resolver: DidResolver
       /** The `ttl` (milliseconds) of Bitstring Status List credentials: how long others may cache one. */
@@ -189,7 +192,7 @@ export class StatusService {
     credentialId: string,
     requests: StatusRequest[],
     reason: StatusReason,
-    audit?: (m: EntityManager, result: StatusChangeResult) => Promise<unknown>,
+    by: Acting,
   ): Promise<StatusChangeResult> {
     return this.deps.db.transaction(async (m) => {
       const credential = await this.ownCredential(m, issuer, credentialId)
@@ -220,7 +223,7 @@ export class StatusService {
       }
       const result = { credentialId, status: stateOf([...byPurpose.values()]), changed, detail: details.join('; ') }
       if (changed) await this.tellRelyingParties(m, credential.id, credential.issuerDid, result.status, reason)
-      await audit?.(m, result)
+      if (changed) await appendChange(this.deps.audit, m, by, 'credential.status-changed', { type: 'credential', id: credentialId, issuerInstitutionId: issuer.id }, { status: result.status, reason })
       return result
     })
   }

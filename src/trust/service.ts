@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm'
 import { RelianceEntity } from '../acceptance/acceptance.entities.js'
 import type { Database } from '../db/database.js'
+import { appendChange, type Acting } from '../audit/acting.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import { AppError } from '../errors.js'
 import type { Notifier } from '../notifications/notifier.js'
 import { TrustedIssuerEntity, TrustedVerifierEntity, type TrustedIssuerRow, type TrustedVerifierRow } from './trust.entities.js'
@@ -21,13 +23,13 @@ export type TrustVerdict = { trusted: true; detail: string } | { trusted: false;
  * so removing trust takes effect at once on every replica.
  */
 export class TrustRegistry {
-  constructor(private readonly deps: { db: Database; notifier: Notifier }) {}
+  constructor(private readonly deps: { db: Database; notifier: Notifier; audit: AuditLog }) {}
 
   listIssuers(): Promise<TrustedIssuerRow[]> {
     return this.deps.db.manager.getRepository(TrustedIssuerEntity).find({ order: { createdAt: 'ASC' } })
   }
 
-  async addIssuer(input: NewTrustedIssuer, audit?: (m: EntityManager) => Promise<unknown>): Promise<TrustedIssuerRow> {
+  async addIssuer(input: NewTrustedIssuer, by: Acting): Promise<TrustedIssuerRow> {
     if (input.validFrom && input.validUntil && input.validUntil <= input.validFrom) {
       throw new AppError('invalid-request', 'validUntil must be after validFrom')
     }
@@ -44,7 +46,7 @@ export class TrustRegistry {
         throw new AppError('conflict', `${input.did} is already in the trust registry; remove it first to change its entry`)
       }
       await m.getRepository(TrustedIssuerEntity).insert(row)
-      await audit?.(m)
+      await appendChange(this.deps.audit, m, by, 'trust.issuer.added', { type: 'did', id: input.did })
       return row
     })
   }
@@ -53,14 +55,14 @@ export class TrustRegistry {
    * Removes an issuer's trust. Every institution that relied on one of its credentials is told
    * (`issuer.untrusted`) in the same transaction.
    */
-  async removeIssuer(did: string, audit?: (m: EntityManager) => Promise<unknown>): Promise<{ notified: number }> {
+  async removeIssuer(did: string, by: Acting): Promise<{ notified: number }> {
     return this.deps.db.transaction(async (m) => {
       const removed = await m.getRepository(TrustedIssuerEntity).delete({ did })
       if (!removed.affected) throw new AppError('not-found', `${did} is not in the trust registry`)
       const relied = await m.getRepository(RelianceEntity).find({ where: { issuerDid: did }, select: { institutionId: true } })
       const recipients = [...new Set(relied.map((r) => r.institutionId))]
       await this.deps.notifier.notify(m, { event: 'issuer.untrusted', recipients, data: { issuer: did } })
-      await audit?.(m)
+      await appendChange(this.deps.audit, m, by, 'trust.issuer.removed', { type: 'did', id: did })
       return { notified: recipients.length }
     })
   }
@@ -69,21 +71,21 @@ export class TrustRegistry {
     return this.deps.db.manager.getRepository(TrustedVerifierEntity).find({ order: { createdAt: 'ASC' } })
   }
 
-  async addVerifier(did: string, audit?: (m: EntityManager) => Promise<unknown>): Promise<TrustedVerifierRow> {
+  async addVerifier(did: string, by: Acting): Promise<TrustedVerifierRow> {
     return this.deps.db.transaction(async (m) => {
       if (await m.getRepository(TrustedVerifierEntity).existsBy({ did })) throw new AppError('conflict', `${did} is already a trusted verifier`)
       const row = { did, createdAt: new Date().toISOString() }
       await m.getRepository(TrustedVerifierEntity).insert(row)
-      await audit?.(m)
+      await appendChange(this.deps.audit, m, by, 'trust.verifier.added', { type: 'did', id: did })
       return row
     })
   }
 
-  async removeVerifier(did: string, audit?: (m: EntityManager) => Promise<unknown>): Promise<void> {
+  async removeVerifier(did: string, by: Acting): Promise<void> {
     await this.deps.db.transaction(async (m) => {
       const removed = await m.getRepository(TrustedVerifierEntity).delete({ did })
       if (!removed.affected) throw new AppError('not-found', `${did} is not a trusted verifier`)
-      await audit?.(m)
+      await appendChange(this.deps.audit, m, by, 'trust.verifier.removed', { type: 'did', id: did })
     })
   }
 

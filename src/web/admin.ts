@@ -1,12 +1,12 @@
 import type Router from '@koa/router'
 import { z } from 'zod'
-import { audited } from '../api/audited.js'
 import { verifyEventProof } from '../audit/index.js'
 import { DID, JURISDICTION } from '../credentials/identifiers.js'
 import { INSTITUTION_KINDS } from '../institutions/institution.entity.js'
 import { parseOrThrow } from '../validation.js'
 import { formOf, pageAdmin, pageContext, sendPage, seeOther, type PageDeps } from './context.js'
 import { html } from './html.js'
+import { auditContext } from '../api/audit-context.js'
 import { csrfField } from './layout.js'
 
 const AUDIT_PAGE = 30
@@ -91,34 +91,32 @@ ${a ? html`<table><tbody><tr><th scope="row">Root</th><td><code>${a.root}</code>
     pageAdmin(ctx)
     const f = formOf(ctx)
     const input = parseOrThrow(IssuerForm, { did: f.did?.trim(), credentialTypes: list(f.credentialTypes), jurisdictions: list(f.jurisdictions) })
-    await deps.trust.addIssuer(input, audited(ctx, deps.audit, 'trust.issuer.added', { type: 'did', id: input.did }))
+    await deps.trust.addIssuer(input, auditContext(ctx))
     seeOther(ctx, '/web/admin')
   })
   router.post('/web/admin/issuers/remove', async (ctx) => {
     pageAdmin(ctx)
     const did = formOf(ctx).did ?? ''
-    await deps.trust.removeIssuer(did, audited(ctx, deps.audit, 'trust.issuer.removed', { type: 'did', id: did }))
+    await deps.trust.removeIssuer(did, auditContext(ctx))
     seeOther(ctx, '/web/admin')
   })
   router.post('/web/admin/verifiers', async (ctx) => {
     pageAdmin(ctx)
     const { did } = parseOrThrow(z.strictObject({ did: z.string().regex(DID, 'must be a DID') }), { did: formOf(ctx).did?.trim() })
-    await deps.trust.addVerifier(did, audited(ctx, deps.audit, 'trust.verifier.added', { type: 'did', id: did }))
+    await deps.trust.addVerifier(did, auditContext(ctx))
     seeOther(ctx, '/web/admin')
   })
   router.post('/web/admin/verifiers/remove', async (ctx) => {
     pageAdmin(ctx)
     const did = formOf(ctx).did ?? ''
-    await deps.trust.removeVerifier(did, audited(ctx, deps.audit, 'trust.verifier.removed', { type: 'did', id: did }))
+    await deps.trust.removeVerifier(did, auditContext(ctx))
     seeOther(ctx, '/web/admin')
   })
   router.post('/web/admin/institutions', async (ctx) => {
     pageAdmin(ctx)
     const f = formOf(ctx)
     const input = parseOrThrow(InstitutionForm, { name: f.name, kind: f.kind, ...(f.jurisdiction?.trim() ? { jurisdiction: f.jurisdiction.trim() } : {}) }) as z.infer<typeof InstitutionForm> & { kind: 'board' }
-    const { institution, apiKey } = await deps.institutions.create(input, (m, row) =>
-      audited(ctx, deps.audit, 'institution.created', { type: 'institution', id: row.id }, { did: row.did, kind: row.kind })(m),
-    )
+    const { institution, apiKey } = await deps.institutions.create(input, auditContext(ctx))
     sendPage(ctx, 'Institution registered', html`<p>${institution.name} (${institution.kind}) has the DID <code>${institution.did}</code>, anchored in transaction <code>${institution.anchorTx}</code>.</p>
 <p class="info">Its API key, shown this once (medcred keeps only its hash): <code class="mono">${apiKey}</code></p><p><a href="/web/admin">Back</a></p>`, 201)
   })

@@ -2,7 +2,6 @@ import type Router from '@koa/router'
 import type { VerifiableCredential } from '@veramo/core'
 import type { Context } from 'koa'
 import { z } from 'zod'
-import { audited } from '../api/audited.js'
 import { auditContext } from '../api/audit-context.js'
 import { UnsignedCredentialSchema } from '../credentials/w3c.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
@@ -101,9 +100,7 @@ ${created.txCode ? html`<p class="info">Tell the clinician this code separately 
     }
     // The default format (VC-JWT) answers with the credential object, never a bare SD-JWT string.
     // A convenience path: the page's license is VC 1.1, issued by the signed-in board (withIssueDefaults).
-    const vc = (await deps.issuance.issue(board, withIssueDefaults(board.did, credential), (m, row) =>
-      audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: board.id }, { credentialType: row.type })(m),
-    )) as VerifiableCredential
+    const vc = (await deps.issuance.issue(board, withIssueDefaults(board.did, credential), auditContext(ctx))) as VerifiableCredential
     sendPage(ctx, 'License issued', html`<p class="ok verdict" role="status">Issued ${String(vc.id)} to ${String((vc.credentialSubject as { id?: string }).id)}.</p>
 <p><a href="/web/board/credential?id=${encodeURIComponent(String(vc.id))}">Status and history of this license</a> · <a href="/web/board">Back to licenses</a></p>
 <details><summary>The signed credential (VC-JWT)</summary><p><code class="mono">${String(vc.proof.jwt)}</code></p></details>`, 201)
@@ -134,9 +131,7 @@ ${status.history.length === 0 ? html`<p>No change since it was issued.</p>` : ht
     const board = pageInstitution(ctx, boards)
     const form = parseOrThrow(StatusForm, formOf(ctx))
     const reason: StatusReason = form.action === 'reinstate' && form.reason === 'unspecified' ? 'reinstated' : form.reason
-    await deps.status.change(board, form.credentialId, [{ type: 'StatusList2021Entry', status: ACTION_STATE[form.action] }], reason, (m, r) =>
-      r.changed ? audited(ctx, deps.audit, 'credential.status-changed', { type: 'credential', id: form.credentialId, issuerInstitutionId: board.id }, { status: r.status, reason })(m) : Promise.resolve(),
-    )
+    await deps.status.change(board, form.credentialId, [{ type: 'StatusList2021Entry', status: ACTION_STATE[form.action] }], reason, auditContext(ctx))
     seeOther(ctx, `/web/board/credential?id=${encodeURIComponent(form.credentialId)}`)
   })
 }

@@ -11,6 +11,8 @@ import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
+import { doc } from '../openapi/route-doc.js'
+import { CheckSchema, JsonObject } from '../openapi/replies.js'
 
 
 const AcceptanceRequest = z.union([
@@ -37,6 +39,7 @@ export function acceptanceRoutes(deps: AppDeps): Router {
   const router = new Router()
 
   /** Accept once: rely on another institution's receipt, with only the live checks. */
+  doc(router, { method: 'post', path: '/acceptances', tag: 'acceptance', summary: 'Accept once on another institution’s receipt (hospital)', auth: 'institution', body: AcceptanceRequest, replies: { 201: { description: 'Accepted', schema: z.looseObject({ accepted: z.literal(true), acceptanceId: z.string(), checks: z.array(CheckSchema) }) } }, problems: ['verification-failed', 'chain-unavailable'] })
   router.post('/acceptances', async (ctx) => {
     const hospital = requireInstitution(ctx, hospitals)
     const body = parseOrThrow(AcceptanceRequest, ctx.state.body)
@@ -58,6 +61,7 @@ export function acceptanceRoutes(deps: AppDeps): Router {
     })
   })
 
+  doc(router, { method: 'post', path: '/credentialing-files', tag: 'acceptance', summary: 'Build a credentialing file from a presentation and receipts (hospital)', auth: 'institution', body: CredentialingFileRequest, replies: { 201: { description: 'The file', schema: JsonObject } }, problems: ['verification-failed'] })
   router.post('/credentialing-files', async (ctx) => {
     const hospital = requireInstitution(ctx, hospitals)
     const request = parseOrThrow(CredentialingFileRequest, ctx.state.body)
@@ -67,6 +71,7 @@ export function acceptanceRoutes(deps: AppDeps): Router {
     json(ctx, 201, report)
   })
 
+  doc(router, { method: 'get', path: '/credentialing-files/:id', tag: 'acceptance', summary: 'A credentialing file', auth: 'institution', replies: { 200: { description: 'The file', schema: JsonObject } } })
   router.get('/credentialing-files/:id', async (ctx) => {
     const hospital = requireInstitution(ctx)
     const report = await deps.credentialingFiles.get(hospital, ctx.params.id)

@@ -7,6 +7,8 @@ import { parseOrThrow } from '../../validation.js'
 import { callerOf } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
+import { doc } from '../openapi/route-doc.js'
+import { AuditPage, JsonObject } from '../openapi/replies.js'
 
 const seqNumber = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 
@@ -29,6 +31,7 @@ export function auditRoutes(deps: AppDeps): Router {
   const router = new Router()
 
   /** A page of events, oldest first; `next` is the `after` of the following page (null at the end). */
+  doc(router, { method: 'get', path: '/audit/events', tag: 'audit', summary: 'A page of audit events (admin: all; institution: its own and on what it issued)', auth: 'admin-or-institution', query: ListQuery, replies: { 200: { description: 'A page of events', schema: AuditPage } } })
   router.get('/audit/events', async (ctx) => {
     const scope = scopeOf(ctx)
     const { after, limit } = parseOrThrow(ListQuery, ctx.query)
@@ -38,6 +41,7 @@ export function auditRoutes(deps: AppDeps): Router {
   })
 
   /** The event, its Merkle inclusion proof, and the on-chain anchor of its batch. */
+  doc(router, { method: 'get', path: '/audit/events/:seq/proof', tag: 'audit', summary: 'An event’s Merkle inclusion proof and on-chain anchor', auth: 'admin-or-institution', replies: { 200: { description: 'The proof', schema: JsonObject } } })
   router.get('/audit/events/:seq/proof', async (ctx) => {
     const scope = scopeOf(ctx)
     const { seq } = parseOrThrow(ProofParams, ctx.params)

@@ -6,6 +6,8 @@ import { auditContext } from '../audit-context.js'
 import { callerOf, patientBearerOf } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
+import { doc } from '../openapi/route-doc.js'
+import { JsonObject } from '../openapi/replies.js'
 
 const compactJwt = z.string().max(20_000).regex(/^[\w-]+\.[\w-]+\.[\w-]+$/, 'must be a compact JWT signed by the patient')
 const GrantRequest = z.strictObject({ consent: compactJwt })
@@ -18,6 +20,7 @@ const RevokeRequest = z.strictObject({ revocation: compactJwt })
 export function consentRoutes(deps: AppDeps): Router {
   const router = new Router()
 
+  doc(router, { method: 'post', path: '/consents', tag: 'consent', summary: 'Record a patient’s signed consent', auth: 'none', body: GrantRequest, replies: { 201: { description: 'The consent', schema: JsonObject } }, problems: ['invalid-consent', 'conflict'] })
   router.post('/consents', async (ctx) => {
     const { consent } = parseOrThrow(GrantRequest, ctx.state.body)
     const { consent: granted, created } = await deps.consents.grant(consent, auditContext(ctx))
@@ -25,12 +28,14 @@ export function consentRoutes(deps: AppDeps): Router {
     json(ctx, created ? 201 : 200, granted)
   })
 
+  doc(router, { method: 'post', path: '/consents/:id/revoke', tag: 'consent', summary: 'Revoke a consent with the patient’s signed revocation', auth: 'none', body: RevokeRequest, replies: { 200: { description: 'Revoked', schema: JsonObject } }, problems: ['invalid-consent'] })
   router.post('/consents/:id/revoke', async (ctx) => {
     const { revocation } = parseOrThrow(RevokeRequest, ctx.state.body)
     json(ctx, 200, await deps.consents.revoke(ctx.params.id, revocation, auditContext(ctx)))
   })
 
   /** A patient's own consents (bearer: a single-use JWT the patient signed), or those granted to the calling institution. */
+  doc(router, { method: 'get', path: '/consents', tag: 'consent', summary: 'A patient’s consents (the patient’s signed token)', auth: 'patient-token', replies: { 200: { description: 'The consents', schema: JsonObject } } })
   router.get('/consents', async (ctx) => {
     const bearer = patientBearerOf(ctx)
     if (bearer) {

@@ -5,13 +5,15 @@ import { failures } from '../../verification/checks.js'
 import { verifyCredential, type SignedCredentialInput } from '../../verification/verify-credential.js'
 import { parseOrThrow } from '../../validation.js'
 import { ISSUE_FORMATS } from '../../issuance/service.js'
-import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import { recordVerification } from './record-verification.js'
 import { idempotencyOf } from '../idempotency-key.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
+import { doc } from '../openapi/route-doc.js'
+import { auditContext } from '../audit-context.js'
+import { IssueReply, VerdictReply } from '../openapi/replies.js'
 
 /**
  * The VC API's issue request is exact: `@context` and `issuer` are the caller's to state (VC Data Model,
@@ -37,13 +39,14 @@ export function credentialRoutes(deps: AppDeps): Router {
   const router = new Router()
 
   /** VC API: issue a credential signed by the calling institution's DID. */
+  doc(router, { method: 'post', path: '/credentials/issue', tag: 'credentials', summary: 'VC API: issue a credential signed by the calling institution (Idempotency-Key honoured)', auth: 'institution', body: IssueRequest, replies: { 201: { description: 'The secured credential', schema: IssueReply } }, problems: ['invalid-credential', 'reserved-credential-type', 'conflict', 'chain-unavailable'] })
   router.post('/credentials/issue', async (ctx) => {
     const issuer = requireInstitution(ctx)
     const { credential, options } = parseOrThrow(IssueRequest, ctx.state.body)
     const verifiableCredential = await deps.issuance.issue(
       issuer,
       credential,
-      (m, row) => audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type })(m),
+      auditContext(ctx),
       idempotencyOf(ctx, issuer.id),
       options?.format,
     )
@@ -51,6 +54,7 @@ export function credentialRoutes(deps: AppDeps): Router {
   })
 
   /** VC API: verify a credential; 200 when every check passes, else a 400 problem listing the checks. */
+  doc(router, { method: 'post', path: '/credentials/verify', tag: 'verification', summary: 'VC API: verify a credential; 400 verification-failed names the failed checks', auth: 'optional-institution', body: VerifyCredentialRequest, replies: { 200: { description: 'Every check passed', schema: VerdictReply } }, problems: ['verification-failed', 'chain-unavailable'] })
   router.post('/credentials/verify', async (ctx) => {
     const { verifiableCredential } = parseOrThrow(VerifyCredentialRequest, ctx.state.body)
     const result = await verifyCredential(verifiableCredential as SignedCredentialInput, deps.verifyContext)

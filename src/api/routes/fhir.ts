@@ -14,11 +14,12 @@ import { licenseFromPractitioner, LICENSE_FIELD_PATHS } from '../../fhir/practit
 import { searchBundle, toVerificationResult } from '../../fhir/verification-result.js'
 import type { InstitutionRow } from '../../institutions/institution.entity.js'
 import { parseOrThrow } from '../../validation.js'
-import { audited } from '../audited.js'
 import { auditContext } from '../audit-context.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { FhirFacts } from '../fhir-facts.js'
+import { doc } from '../openapi/route-doc.js'
+import { JsonObject } from '../openapi/replies.js'
 import { json } from '../reply.js'
 import { withIssueDefaults } from '../../issuance/defaults.js'
 
@@ -47,9 +48,7 @@ async function issueFromFhir(ctx: Context, deps: AppDeps, issuer: InstitutionRow
     }
     // The default format (VC-JWT) answers with the credential object, never a bare SD-JWT string.
     // A convenience path: a FHIR import is a VC 1.1 credential of the calling institution (withIssueDefaults).
-    const vc = (await deps.issuance.issue(issuer, withIssueDefaults(issuer.did, { ...credential, credentialSubject: { ...credential.credentialSubject, id: query.subject } }), (m, row) =>
-      audited(ctx, deps.audit, 'credential.issued', { type: 'credential', id: row.id, issuerInstitutionId: issuer.id }, { credentialType: row.type, via: 'fhir' })(m),
-    )) as VerifiableCredential
+    const vc = (await deps.issuance.issue(issuer, withIssueDefaults(issuer.did, { ...credential, credentialSubject: { ...credential.credentialSubject, id: query.subject } }), { ...auditContext(ctx), detail: { via: 'fhir' } })) as VerifiableCredential
     return { resourceType: 'Parameters', parameter: [param('credentialId', String(vc.id)), param('verifiableCredential', String(vc.proof.jwt))] }
   } catch (e) {
     const fields = e instanceof AppError && e.code === 'invalid-credential' ? (e.extra.errors as { field: string; message: string }[] | undefined) : undefined
@@ -64,10 +63,12 @@ export function fhirRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/fhir' })
   const facts = new FhirFacts(deps)
 
+  doc(router, { method: 'get', path: '/fhir/metadata', tag: 'fhir', summary: 'The FHIR CapabilityStatement', auth: 'none', replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
   router.get('/metadata', async (ctx) => {
     json(ctx, 200, capabilityStatement(deps.web.publicUrl, '0.1.0'), FHIR_JSON)
   })
 
+  doc(router, { method: 'post', path: '/fhir/Practitioner/$issue-license', tag: 'fhir', summary: 'Issue a license from a FHIR Practitioner (board), or offer it', auth: 'institution', query: IssueQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } }, problems: ['invalid-credential', 'invalid-request'] })
   router.post('/Practitioner/\\$issue-license', async (ctx) => {
     const board = requireInstitution(ctx, ['board'])
     const query = parseOrThrow(IssueQuery, ctx.query, { prefix: 'query' })
@@ -75,6 +76,7 @@ export function fhirRoutes(deps: AppDeps): Router {
     json(ctx, 200, await issueFromFhir(ctx, deps, board, credential, query, LICENSE_FIELD_PATHS), FHIR_JSON)
   })
 
+  doc(router, { method: 'post', path: '/fhir/Patient/$issue-identity', tag: 'fhir', summary: 'Issue a patient identity credential from a FHIR Patient, or offer it', auth: 'institution', query: IssueQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } }, problems: ['invalid-credential', 'invalid-request'] })
   router.post('/Patient/\\$issue-identity', async (ctx) => {
     const issuer = requireInstitution(ctx, ['identity-provider', 'hospital'])
     const query = parseOrThrow(IssueQuery, ctx.query, { prefix: 'query' })
@@ -83,6 +85,7 @@ export function fhirRoutes(deps: AppDeps): Router {
     json(ctx, 200, await issueFromFhir(ctx, deps, issuer, credential, query, PATIENT_FIELD_PATHS), FHIR_JSON)
   })
 
+  doc(router, { method: 'get', path: '/fhir/VerificationResult/:id', tag: 'fhir', summary: 'A verification or acceptance of this hospital as a FHIR VerificationResult', auth: 'institution', replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
   router.get('/VerificationResult/:id', async (ctx) => {
     const hospital = requireInstitution(ctx, ['hospital'])
     const found = await facts.byId(hospital, ctx.params.id)
@@ -90,6 +93,7 @@ export function fhirRoutes(deps: AppDeps): Router {
     json(ctx, 200, toVerificationResult(found), FHIR_JSON)
   })
 
+  doc(router, { method: 'get', path: '/fhir/VerificationResult', tag: 'fhir', summary: 'Search VerificationResults by Practitioner NPI (a Bundle)', auth: 'institution', query: SearchQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
   router.get('/VerificationResult', async (ctx) => {
     const hospital = requireInstitution(ctx, ['hospital'])
     const { target } = parseOrThrow(SearchQuery, ctx.query, { prefix: 'query' })
@@ -98,6 +102,7 @@ export function fhirRoutes(deps: AppDeps): Router {
   })
 
   /** The patient's consents granted to the calling institution (a patient reads their own at GET /consents). */
+  doc(router, { method: 'get', path: '/fhir/Consent', tag: 'fhir', summary: 'A patient’s consents granted to the caller, as FHIR Consent resources', auth: 'institution', query: ConsentQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
   router.get('/Consent', async (ctx) => {
     const institution = requireInstitution(ctx)
     const { patient } = parseOrThrow(ConsentQuery, ctx.query, { prefix: 'query' })

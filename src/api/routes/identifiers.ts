@@ -6,6 +6,8 @@ import { PROBLEMS, type ProblemCode } from '../../errors.js'
 import type { AppDeps } from '../app.js'
 import { sendProblem } from '../problem.js'
 import { json } from '../reply.js'
+import { doc } from '../openapi/route-doc.js'
+import { JsonObject } from '../openapi/replies.js'
 
 const FAILURE_PROBLEM: Record<ResolutionFailure, ProblemCode> = {
   invalidDid: 'invalid-did',
@@ -23,6 +25,7 @@ const FAILURE_PROBLEM: Record<ResolutionFailure, ProblemCode> = {
 export function identifierRoutes(deps: AppDeps): Router {
   const router = new Router()
 
+  doc(router, { method: 'get', path: '/1.0/identifiers/:did', tag: 'identifiers', summary: 'DID resolution (universal-resolver driver interface)', auth: 'none', replies: { 200: { description: 'The DID resolution result', schema: JsonObject } }, problems: ['invalid-did', 'did-not-found', 'did-method-not-supported'] })
   router.get('/1.0/identifiers/:did', async (ctx) => {
     const representation = negotiate(ctx.get('accept'))
     if (!representation) {

@@ -5,10 +5,12 @@ import { JURISDICTION } from '../../credentials/identifiers.js'
 import { INSTITUTION_KINDS } from '../../institutions/institution.entity.js'
 import { toView } from '../../institutions/service.js'
 import { parseOrThrow } from '../../validation.js'
-import { audited } from '../audited.js'
 import { callerOf, requireAdmin } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
+import { doc } from '../openapi/route-doc.js'
+import { auditContext } from '../audit-context.js'
+import { InstitutionView, JsonObject, NewInstitutionReply } from '../openapi/replies.js'
 
 const NewInstitution = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(200),
@@ -22,17 +24,18 @@ const RotateRequest = z.strictObject({ reason: z.enum(['superseded', 'compromise
 export function institutionRoutes(deps: AppDeps): Router {
   const router = new Router()
 
+  doc(router, { method: 'post', path: '/institutions', tag: 'institutions', summary: 'Create an institution (did:ethr anchored on chain) and its API key', auth: 'admin', body: NewInstitution, replies: { 201: { description: 'Created; the API key is shown once', schema: NewInstitutionReply } }, problems: ['chain-unavailable'] })
   router.post('/institutions', async (ctx) => {
     requireAdmin(ctx)
     const input = parseOrThrow(NewInstitution, ctx.state.body) as z.infer<typeof NewInstitution> & { kind: 'board' }
-    const { institution, apiKey } = await deps.institutions.create(input, (m, row) =>
-      audited(ctx, deps.audit, 'institution.created', { type: 'institution', id: row.id }, { did: row.did, kind: row.kind })(m),
+    const { institution, apiKey } = await deps.institutions.create(input, auditContext(ctx),
     )
     ctx.set('Location', `/institutions/${institution.id}`)
     ctx.set('Cache-Control', 'no-store')
     json(ctx, 201, { ...institution, apiKey })
   })
 
+  doc(router, { method: 'get', path: '/institutions/:id', tag: 'institutions', summary: 'An institution (itself, or any with the admin token)', auth: 'admin-or-institution', replies: { 200: { description: 'The institution', schema: InstitutionView } } })
   router.get('/institutions/:id', async (ctx) => {
     const caller = callerOf(ctx)
     if (caller.kind === 'anonymous') throw new AppError('unauthorized', 'this needs an API key or the admin token')
@@ -43,16 +46,18 @@ export function institutionRoutes(deps: AppDeps): Router {
   })
 
   /** The institution's own policy: how old a receipt it relies on may be (days). */
+  doc(router, { method: 'patch', path: '/institutions/:id/policy', tag: 'institutions', summary: 'Set the institution’s receipt window', auth: 'admin-or-institution', body: PolicyRequest, replies: { 200: { description: 'The institution', schema: InstitutionView } } })
   router.patch('/institutions/:id/policy', async (ctx) => {
     const caller = callerOf(ctx)
     if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs the institution's API key or the admin token")
     if (caller.kind === 'institution' && caller.institution.id !== ctx.params.id) throw new AppError('forbidden', 'an institution may change only its own policy')
     const policy = parseOrThrow(PolicyRequest, ctx.state.body)
     await deps.institutions.get(ctx.params.id)
-    json(ctx, 200, await deps.institutions.setPolicy(ctx.params.id, policy, audited(ctx, deps.audit, 'institution.policy-changed', { type: 'institution', id: ctx.params.id }, { receiptWindowDays: policy.receiptWindowDays })))
+    json(ctx, 200, await deps.institutions.setPolicy(ctx.params.id, policy, auditContext(ctx)))
   })
 
   /** Rotates the institution's signing key on chain; `compromised` also invalidates what the old key signed. */
+  doc(router, { method: 'post', path: '/institutions/:id/keys/rotate', tag: 'institutions', summary: 'Rotate the signing key on chain', auth: 'admin-or-institution', body: RotateRequest, replies: { 200: { description: 'The rotation', schema: JsonObject } }, problems: ['chain-unavailable', 'conflict'] })
   router.post('/institutions/:id/keys/rotate', async (ctx) => {
     const caller = callerOf(ctx)
     if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs the institution's API key or the admin token")
@@ -61,8 +66,7 @@ export function institutionRoutes(deps: AppDeps): Router {
     }
     const { reason } = parseOrThrow(RotateRequest, ctx.state.body)
     const institution = await deps.institutions.get(ctx.params.id)
-    const rotation = await deps.keyRotation.rotate(institution, reason, (m, r) =>
-      audited(ctx, deps.audit, 'institution.key-rotated', { type: 'institution', id: institution.id }, { did: institution.did, reason: r.reason, txHash: r.txHash, blockNumber: r.blockNumber })(m),
+    const rotation = await deps.keyRotation.rotate(institution, reason, auditContext(ctx),
     )
     json(ctx, 200, {
       institutionId: institution.id,

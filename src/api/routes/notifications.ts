@@ -4,6 +4,8 @@ import { parseOrThrow } from '../../validation.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
+import { doc } from '../openapi/route-doc.js'
+import { JsonObject } from '../openapi/replies.js'
 
 const ListQuery = z.strictObject({
   after: z.uuid('must be the `next` of the previous page').optional(),
@@ -14,6 +16,7 @@ const ListQuery = z.strictObject({
 export function notificationRoutes(deps: AppDeps): Router {
   const router = new Router()
 
+  doc(router, { method: 'get', path: '/notifications', tag: 'notifications', summary: 'The institution’s notices, newest first', auth: 'institution', query: ListQuery, replies: { 200: { description: 'A page of notices', schema: JsonObject } } })
   router.get('/notifications', async (ctx) => {
     const institution = requireInstitution(ctx)
     const query = parseOrThrow(ListQuery, ctx.query, { prefix: 'query' })

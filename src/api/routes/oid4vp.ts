@@ -9,6 +9,8 @@ import { parseOrThrow } from '../../validation.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
+import { doc } from '../openapi/route-doc.js'
+import { JsonObject } from '../openapi/replies.js'
 
 const PresentationRequest = z.strictObject({
   purpose: z.enum(VERIFICATION_PURPOSES),
@@ -30,6 +32,7 @@ export function oid4vpRoutes(deps: AppDeps): Router {
   const verifier = deps.oid4vp
 
   /** A hospital asks a wallet for credentials: 201 with an `openid4vp://` URI to show as a QR code. */
+  doc(router, { method: 'post', path: '/oid4vp/requests', tag: 'oid4vp', summary: 'Ask a wallet for credentials (openid4vp:// URI; hospital)', auth: 'institution', body: PresentationRequest, replies: { 201: { description: 'The request', schema: JsonObject } } })
   router.post('/oid4vp/requests', async (ctx) => {
     const hospital = requireInstitution(ctx, hospitals)
     const input = parseOrThrow(PresentationRequest, ctx.state.body)
@@ -39,6 +42,7 @@ export function oid4vpRoutes(deps: AppDeps): Router {
   })
 
   /** What the hospital polls: the request's state and what it produced. */
+  doc(router, { method: 'get', path: '/oid4vp/requests/:id', tag: 'oid4vp', summary: 'A presentation request’s state and outcome (hospital)', auth: 'institution', replies: { 200: { description: 'The request state', schema: JsonObject } } })
   router.get('/oid4vp/requests/:id', async (ctx) => {
     const hospital = requireInstitution(ctx, hospitals)
     const view = await verifier.get(hospital, ctx.params.id)
@@ -46,6 +50,7 @@ export function oid4vpRoutes(deps: AppDeps): Router {
     json(ctx, 200, view)
   })
 
+  doc(router, { method: 'get', path: '/oid4vp/requests/:id/request-object', tag: 'oid4vp', summary: 'The signed request object (oauth-authz-req+jwt)', auth: 'none', replies: { 200: { description: 'The request object', type: 'application/oauth-authz-req+jwt' } } })
   router.get('/oid4vp/requests/:id/request-object', async (ctx) => {
     const jwt = await verifier.requestObject(ctx.params.id)
     ctx.set('Cache-Control', 'no-store')
@@ -55,6 +60,7 @@ export function oid4vpRoutes(deps: AppDeps): Router {
   })
 
   /** The wallet's `direct_post` Authorization Response. */
+  doc(router, { method: 'post', path: '/oid4vp/requests/:id/response', tag: 'oid4vp', summary: 'The wallet’s direct_post response', auth: 'none', replies: { 200: { description: 'Received', schema: JsonObject }, 400: { description: 'An OAuth error object', schema: JsonObject } } })
   router.post('/oid4vp/requests/:id/response', async (ctx) => {
     const form = ctx.state.form as Record<string, string> | undefined
     if (!form) throw new OAuthError('invalid_request', 'send the response as application/x-www-form-urlencoded')

@@ -5,6 +5,7 @@ import type { WebDeps } from '../../web/context.js'
 import { parseOrThrow } from '../../validation.js'
 import { callerOf } from '../auth.js'
 import type { AppDeps } from '../app.js'
+import { doc } from '../openapi/route-doc.js'
 import { json } from '../reply.js'
 
 const LinkRequest = z.strictObject({ institutionId: z.uuid().optional() })
@@ -15,6 +16,7 @@ const LinkRequest = z.strictObject({ institutionId: z.uuid().optional() })
  */
 export function signInLinkRoutes(deps: AppDeps & { web: WebDeps }): Router {
   const router = new Router()
+  doc(router, { method: 'post', path: '/sign-in-links', tag: 'pages', summary: 'A one-time sign-in link for the pages (institution: itself; admin: itself or institutionId)', auth: 'admin-or-institution', body: LinkRequest, replies: { 201: { description: 'The link', schema: z.object({ url: z.string(), expiresAt: z.string() }) } } })
   router.post('/sign-in-links', async (ctx) => {
     const caller = callerOf(ctx)
     if (caller.kind === 'anonymous') throw new AppError('unauthorized', 'this needs an API key or the admin token')

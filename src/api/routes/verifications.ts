@@ -11,6 +11,8 @@ import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
 import type { AnyPresentationVerdict } from '../../verification/presentation-formats.js'
 import { asArray } from '../../credentials/w3c.js'
+import { doc } from '../openapi/route-doc.js'
+import { JsonObject } from '../openapi/replies.js'
 
 /** What a verifier is shown of each credential: its id, type, issuer and the subject claims it was given (for an SD-JWT VC, the disclosed ones only). */
 export function disclosedCredentials(verdict: AnyPresentationVerdict) {
@@ -37,12 +39,14 @@ export function verificationRoutes(deps: AppDeps): Router {
   const router = new Router()
 
   /** A single-use, short-lived challenge bound to the hospital's DID as domain. */
+  doc(router, { method: 'post', path: '/verifications/challenges', tag: 'acceptance', summary: 'A single-use challenge for a presentation (hospital)', auth: 'institution', replies: { 201: { description: 'The challenge and domain', schema: JsonObject } } })
   router.post('/verifications/challenges', async (ctx) => {
     const hospital = requireInstitution(ctx, hospitals)
     json(ctx, 201, await deps.challenges.issue(hospital))
   })
 
   /** Full verification of a clinician's presentation; on success one signed acceptance receipt per credential. */
+  doc(router, { method: 'post', path: '/verifications', tag: 'acceptance', summary: 'Verify a presentation fully and sign an acceptance receipt (hospital)', auth: 'institution', body: VerificationRequest, replies: { 201: { description: 'Verified; the receipt', schema: JsonObject } }, problems: ['verification-failed', 'chain-unavailable'] })
   router.post('/verifications', async (ctx) => {
     const hospital = requireInstitution(ctx, hospitals)
     const request = parseOrThrow(VerificationRequest, ctx.state.body)
@@ -63,6 +67,7 @@ export function verificationRoutes(deps: AppDeps): Router {
     })
   })
 
+  doc(router, { method: 'get', path: '/verifications/:id', tag: 'acceptance', summary: 'A verification this hospital made', auth: 'institution', replies: { 200: { description: 'The verification', schema: JsonObject } } })
   router.get('/verifications/:id', async (ctx) => {
     const hospital = requireInstitution(ctx)
     const verification = await deps.verifications.get(hospital, ctx.params.id)
@@ -74,6 +79,7 @@ export function verificationRoutes(deps: AppDeps): Router {
    * A receipt, for the clinician to carry to the next institution. Its URL is the capability: receipt ids
    * are random, and a receipt holds identifiers only (DIDs, credential id, digest), no personal data.
    */
+  doc(router, { method: 'get', path: '/receipts/:id', tag: 'acceptance', summary: 'A public acceptance receipt', auth: 'none', replies: { 200: { description: 'The receipt credential', schema: JsonObject } } })
   router.get('/receipts/:id', async (ctx) => {
     const jwt = await deps.verifications.receiptJwt(ctx.params.id)
     if (!jwt) throw new AppError('not-found', `no receipt ${ctx.params.id}`)

@@ -2,10 +2,12 @@ import Router from '@koa/router'
 import { z } from 'zod'
 import { NOTICE_EVENTS } from '../../notifications/events.js'
 import { parseOrThrow } from '../../validation.js'
-import { audited } from '../audited.js'
 import { requireInstitution } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
+import { doc } from '../openapi/route-doc.js'
+import { auditContext } from '../audit-context.js'
+import { JsonObject } from '../openapi/replies.js'
 
 const NewWebhook = z.strictObject({
   url: z.string().min(1).max(2048),
@@ -16,26 +18,27 @@ const NewWebhook = z.strictObject({
 export function webhookRoutes(deps: AppDeps): Router {
   const router = new Router()
 
+  doc(router, { method: 'post', path: '/webhooks', tag: 'notifications', summary: 'Register a webhook (the signing secret is shown once)', auth: 'institution', body: NewWebhook, replies: { 201: { description: 'The webhook', schema: JsonObject } }, problems: ['invalid-webhook-url'] })
   router.post('/webhooks', async (ctx) => {
     const institution = requireInstitution(ctx)
     const input = parseOrThrow(NewWebhook, ctx.state.body)
-    const webhook = await deps.webhooks.register(institution.id, input, (m, id) =>
-      audited(ctx, deps.audit, 'webhook.registered', { type: 'webhook', id }, { events: input.events })(m),
-    )
+    const webhook = await deps.webhooks.register(institution.id, input, auditContext(ctx))
     ctx.set('Location', `/webhooks/${webhook.id}`)
     // The reply holds the signing secret, shown this once.
     ctx.set('Cache-Control', 'no-store')
     json(ctx, 201, webhook)
   })
 
+  doc(router, { method: 'get', path: '/webhooks', tag: 'notifications', summary: 'The institution’s webhooks', auth: 'institution', replies: { 200: { description: 'The webhooks', schema: JsonObject } } })
   router.get('/webhooks', async (ctx) => {
     const institution = requireInstitution(ctx)
     json(ctx, 200, { items: await deps.webhooks.list(institution.id) })
   })
 
+  doc(router, { method: 'delete', path: '/webhooks/:id', tag: 'notifications', summary: 'Delete a webhook (pending deliveries are cancelled)', auth: 'institution', replies: { 204: { description: 'Deleted' } } })
   router.delete('/webhooks/:id', async (ctx) => {
     const institution = requireInstitution(ctx)
-    await deps.webhooks.remove(institution.id, ctx.params.id, audited(ctx, deps.audit, 'webhook.deleted', { type: 'webhook', id: ctx.params.id }))
+    await deps.webhooks.remove(institution.id, ctx.params.id, auditContext(ctx))
     ctx.status = 204
   })
 
