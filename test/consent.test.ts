@@ -137,7 +137,7 @@ describe('consent, signed by the patient, revocable and enforced', () => {
         issuer: { id: hospitalA.did },
         type: ['VerifiableCredential', 'PatientConsentCredential'],
         expirationDate: new Date(Date.now() + 86_400_000).toISOString(),
-        credentialSubject: { id: hospitalA.did.replace(/.$/, '0'), purposes: ['research'], credentialTypes: ['PatientIdentityCredential'] },
+        credentialSubject: { id: hospitalB.did, purposes: ['research'], credentialTypes: ['PatientIdentityCredential'] },
       } as never,
       proofFormat: 'jwt',
     })

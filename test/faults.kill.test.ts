@@ -135,7 +135,7 @@ describe.runIf(TEST_DB === 'postgres')('faults (PostgreSQL only): kill -9 of the
   })
 
   it('killed with status changes, audit anchoring and a key rotation in flight: the restart leaves all consistent, the retries succeed, audit:verify exits 0', async () => {
-    const vcs = (await Promise.all(Array.from({ length: 12 }, () => call(port, 'POST', '/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)))).map((r) => r.body.verifiableCredential)
+    const vcs = (await Promise.all(Array.from({ length: 12 }, () => call(port, 'POST', '/credentials/issue', { credential: licenseCredential(clinician.did, { issuer: board.did }) }, board.apiKey)))).map((r) => r.body.verifiableCredential)
     const change = (vc: any) => call(port, 'POST', '/credentials/status', { credentialId: vc.id, credentialStatus: [{ type: 'StatusList2021Entry', status: 'revoked' }] }, board.apiKey)
     const rotate = () => call(port, 'POST', `/institutions/${other.id}/keys/rotate`, { reason: 'superseded' }, other.apiKey)
     // Each status change appends an event, and with AUDIT_ANCHOR_EVERY=3 every few cut a batch whose anchoring
@@ -169,7 +169,7 @@ describe.runIf(TEST_DB === 'postgres')('faults (PostgreSQL only): kill -9 of the
     })
     expect(again.body.did).toBe(other.did)
     const issued = await until('an issuance by the rotated board', async () => {
-      const res = await call(port, 'POST', '/credentials/issue', { credential: licenseCredential(clinician.did) }, other.apiKey)
+      const res = await call(port, 'POST', '/credentials/issue', { credential: licenseCredential(clinician.did, { issuer: other.did }) }, other.apiKey)
       // 409 while a rotation is still being finished, 503 until the DID document lists the new key: retry.
       if (res.status === 409 || res.status === 503) return false
       expect(res.status, JSON.stringify(res.body)).toBe(201)
