@@ -32,22 +32,7 @@ describe('consent enforced on an OID4VP request for a patient credential', () =>
     expect(before.status).toBe('failed')
     expect(failed(before)).toEqual(['consent'])
 
-    const now = Math.floor(Date.now() / 1000)
-    const consent = await wallet.proof({
-      typ: 'JWT',
-      aud: svc.config.publicUrl,
-      claims: {
-        iss: wallet.did,
-        sub: hospital.did,
-        nbf: now - 5,
-        exp: now + 3600,
-        vc: {
-          '@context': ['https://www.w3.org/2018/credentials/v1'],
-          type: ['VerifiableCredential', 'PatientConsentCredential'],
-          credentialSubject: { purposes: ['treatment'], credentialTypes: ['PatientIdentityCredential'] },
-        },
-      },
-    })
+    const consent = await wallet.consent(hospital.did, ['treatment'], svc.config.publicUrl)
     const granted = await svc.api.post('/consents', { consent })
     expect(granted.status, JSON.stringify(granted.body)).toBe(201)
 

@@ -21,22 +21,7 @@ describe('OID4VP with an SD-JWT VC (dc+sd-jwt)', () => {
     hospital = await svc.api.createInstitution({ name: 'Hospital A', kind: 'hospital' })
     wallet = await Oid4vcWallet.create({ publicUrl: svc.config.publicUrl, baseUrl: svc.url }, 'EdDSA', 'did:key')
     sdJwt = await issueSdJwt(svc, idp.apiKey, wallet.did)
-    const now = Math.floor(Date.now() / 1000)
-    const consent = await wallet.proof({
-      typ: 'JWT',
-      aud: svc.config.publicUrl,
-      claims: {
-        iss: wallet.did,
-        sub: hospital.did,
-        nbf: now - 5,
-        exp: now + 3600,
-        vc: {
-          '@context': ['https://www.w3.org/2018/credentials/v1'],
-          type: ['VerifiableCredential', 'PatientConsentCredential'],
-          credentialSubject: { purposes: ['treatment'], credentialTypes: ['PatientIdentityCredential'] },
-        },
-      },
-    })
+    const consent = await wallet.consent(hospital.did, ['treatment'], svc.config.publicUrl)
     expect((await svc.api.post('/consents', { consent })).status).toBe(201)
   })
   afterAll(() => svc?.dispose())

@@ -216,6 +216,26 @@ export class Oid4vcWallet {
     return { request, reply: await this.respond(request, { [queryId]: [presented + kbJwt] }) }
   }
 
+  /** A PatientConsentCredential (VC-JWT) this wallet signs: `grantee` may verify it for `purposes`, for an hour. */
+  consent(grantee: string, purposes: string[], aud: string, credentialTypes = ['PatientIdentityCredential']): Promise<string> {
+    const now = Math.floor(Date.now() / 1000)
+    return this.proof({
+      typ: 'JWT',
+      aud,
+      claims: {
+        iss: this.did,
+        sub: grantee,
+        nbf: now - 5,
+        exp: now + 3600,
+        vc: {
+          '@context': ['https://www.w3.org/2018/credentials/v1'],
+          type: ['VerifiableCredential', 'PatientConsentCredential'],
+          credentialSubject: { purposes, credentialTypes },
+        },
+      },
+    })
+  }
+
   private async json(url: string) {
     const res = await this.fetch(url)
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.json().catch(() => undefined) }
