@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -10,34 +8,7 @@ import { HolderWallet } from '../src/holder/wallet.js'
 import { createTestDatabase, TEST_DB, type TestDatabase } from './helpers/database.js'
 import { ExternalChain } from './helpers/external-chain.js'
 import { licenseCredential } from './helpers/fixtures.js'
-
-type Answer = { status: number; body: any }
-
-function call(port: number, method: string, p: string, body?: unknown, token?: string): Promise<Answer> {
-  return new Promise((resolve) => {
-    const data = body === undefined ? undefined : JSON.stringify(body)
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: p, agent: false, headers: { ...(data ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } },
-      (res) => {
-        let text = ''
-        res.on('data', (d) => (text += d))
-        res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }))
-        res.on('error', () => resolve({ status: 0, body: undefined }))
-      },
-    )
-    // A connection the kill cut: no answer (status 0), which the test then retries.
-    req.on('error', () => resolve({ status: 0, body: undefined }))
-    req.end(data)
-  })
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((r) => server.close(r))
-  return port
-}
+import { callOnce as call, freePort } from './helpers/one-connection.js'
 
 /**
  * `kill -9` of a medcred process (`node --import tsx src/main.ts`, as `npm start`) in the middle of status

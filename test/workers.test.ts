@@ -1,40 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { createTestDatabase, TEST_DB, type TestDatabase } from './helpers/database.js'
 import { licenseCredential } from './helpers/fixtures.js'
-
-type Answer = { status: number; worker?: string; body: any }
-
-/** One request on a connection of its own, so that the cluster hands each to the next worker in turn. */
-function call(port: number, method: string, p: string, body?: unknown, token?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body)
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: p, agent: false, headers: { ...(data ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } },
-      (res) => {
-        let text = ''
-        res.on('data', (d) => (text += d))
-        res.on('end', () => resolve({ status: res.statusCode!, worker: res.headers['x-medcred-worker'] as string | undefined, body: text ? JSON.parse(text) : undefined }))
-      },
-    )
-    req.on('error', reject)
-    req.end(data)
-  })
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((r) => server.close(r))
-  return port
-}
+import { callOnce as call, freePort, type Answer } from './helpers/one-connection.js'
 
 /**
  * `npm start` with WEB_CONCURRENCY=2 on PostgreSQL: two HTTP workers behind one port, each a replica in
