@@ -1,12 +1,11 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DataSource } from 'typeorm'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Entities as veramoEntities, migrations as veramoMigrations } from '@veramo/data-store'
+import { migrations as veramoMigrations } from '@veramo/data-store'
 import { medcredMigrations } from '../migrations/index.js'
 import { BitstringStatusLists1765400000000 } from '../migrations/1765400000000-BitstringStatusLists.js'
-import { createTestDatabase, TEST_DB } from './helpers/database.js'
+import { createTestDatabase, forTestDb, openAtMigrations, TEST_DB } from './helpers/database.js'
 
 /** Lists made before the migration stay StatusList2021 lists; reverting refuses while Bitstring lists exist. */
 describe('migration BitstringStatusLists on a database holding status lists', () => {
@@ -18,18 +17,11 @@ describe('migration BitstringStatusLists on a database holding status lists', ()
   })
 
   it('gives existing lists the StatusList2021 format, and its down refuses while a Bitstring list exists', async () => {
-    const { url } = await dbPromise
     const at = medcredMigrations.indexOf(BitstringStatusLists1765400000000)
     expect(at).toBe(medcredMigrations.length - 1)
-    const open = async (migrations: unknown[]) => {
-      const common = { entities: veramoEntities, migrations: migrations as never }
-      const ds = TEST_DB === 'postgres'
-        ? new DataSource({ type: 'postgres', url, ...common })
-        : new DataSource({ type: 'better-sqlite3', database: path.join(dataDir, 'medcred.sqlite'), ...common })
-      await ds.initialize()
-      return ds
-    }
-    const q = (sql: string) => (TEST_DB === 'postgres' ? sql : sql.replace(/\$\d+/g, '?'))
+    const { url } = await dbPromise
+    const open = (migrations: unknown[]) => openAtMigrations(url, dataDir, migrations)
+    const q = forTestDb
     const insertList = q('INSERT INTO medcred_status_list (id, "issuerInstitutionId", purpose, size, allocated, "permutationKey", bits, version, jwt, "updatedAt") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)')
     const row = (id: string) => [id, 'inst-tx', 'revocation', 8, 1, 'k'.repeat(64), 'AA==', 1, 'x.y.z', '2026-01-01T00:00:00.000Z']
 

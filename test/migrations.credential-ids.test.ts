@@ -1,12 +1,11 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DataSource } from 'typeorm'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Entities as veramoEntities, migrations as veramoMigrations } from '@veramo/data-store'
+import { migrations as veramoMigrations } from '@veramo/data-store'
 import { medcredMigrations } from '../migrations/index.js'
 import { CredentialIdsPerIssuer1765000000000 } from '../migrations/1765000000000-CredentialIdsPerIssuer.js'
-import { createTestDatabase, TEST_DB } from './helpers/database.js'
+import { createTestDatabase, forTestDb, openAtMigrations } from './helpers/database.js'
 
 /** The move to per-issuer credential ids keeps issued credentials and gives each status entry its issuer. */
 describe('migration CredentialIdsPerIssuer on a database holding credentials', () => {
@@ -18,17 +17,10 @@ describe('migration CredentialIdsPerIssuer on a database holding credentials', (
   })
 
   it('backfills the issuer of every status entry and then allows the same id under two issuers', async () => {
-    const { url } = await dbPromise
     const at = medcredMigrations.indexOf(CredentialIdsPerIssuer1765000000000)
-    const open = async (migrations: unknown[]) => {
-      const common = { entities: veramoEntities, migrations: migrations as never }
-      const ds = TEST_DB === 'postgres'
-        ? new DataSource({ type: 'postgres', url, ...common })
-        : new DataSource({ type: 'better-sqlite3', database: path.join(dataDir, 'medcred.sqlite'), ...common })
-      await ds.initialize()
-      return ds
-    }
-    const q = (sql: string) => (TEST_DB === 'postgres' ? sql : sql.replace(/\$\d+/g, '?'))
+    const { url } = await dbPromise
+    const open = (migrations: unknown[]) => openAtMigrations(url, dataDir, migrations)
+    const q = forTestDb
 
     const old = await open([...veramoMigrations, ...medcredMigrations.slice(0, at)])
     await old.runMigrations({ transaction: 'each' })

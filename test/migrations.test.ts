@@ -1,12 +1,11 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DataSource } from 'typeorm'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Entities as veramoEntities, migrations as veramoMigrations } from '@veramo/data-store'
+import { migrations as veramoMigrations } from '@veramo/data-store'
 import { medcredMigrations } from '../migrations/index.js'
 import { createDataSource } from '../src/db/data-source.js'
-import { createTestDatabase, TEST_DB } from './helpers/database.js'
+import { createTestDatabase, forTestDb, openAtMigrations } from './helpers/database.js'
 
 /** Migrations run on a database holding data at the first released schema, and step back down. */
 describe('migrations on an old-schema database', () => {
@@ -17,20 +16,12 @@ describe('migrations on an old-schema database', () => {
     fs.rmSync(dataDir, { recursive: true, force: true })
   })
 
-  const open = async (migrations: unknown[]) => {
-    const { url } = await dbPromise
-    const ds =
-      TEST_DB === 'postgres'
-        ? new DataSource({ type: 'postgres', url, entities: veramoEntities, migrations: migrations as never })
-        : new DataSource({ type: 'better-sqlite3', database: path.join(dataDir, 'medcred.sqlite'), entities: veramoEntities, migrations: migrations as never })
-    await ds.initialize()
-    return ds
-  }
+  const open = async (migrations: unknown[]) => openAtMigrations((await dbPromise).url, dataDir, migrations)
 
   it('keeps the data of the first schema through every later migration, and runs each down again', async () => {
     const old = await open([...veramoMigrations, medcredMigrations[0]])
     await old.runMigrations({ transaction: 'each' })
-    const q = (sql: string) => (TEST_DB === 'postgres' ? sql : sql.replace(/\$\d+/g, '?'))
+    const q = forTestDb
     await old.query(q('INSERT INTO medcred_institution (id, name, kind, jurisdiction, did, "apiKeyHash", "anchorTx", "createdAt") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)'), [
       '00000000-0000-4000-8000-000000000001', 'Old Board', 'board', 'US-TX', 'did:ethr:0x7a69:0xabc', 'a'.repeat(64), '0x' + '1'.repeat(64), '2026-01-01T00:00:00.000Z',
     ])

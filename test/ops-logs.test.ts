@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { captureOutput } from './helpers/capture-output.js'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { jsonLogger } from '../src/log.js'
 import { tamperJwt } from './helpers/fixtures.js'
@@ -31,16 +32,13 @@ describe('logs carry no secrets or patient values', () => {
 
   describe('a whole run of the service', () => {
     let svc: TestService
-    const captured: string[] = []
-    const originals = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) }
+    let output: ReturnType<typeof captureOutput>
     beforeAll(async () => {
-      process.stdout.write = ((chunk: unknown, ...rest: never[]) => (captured.push(String(chunk)), originals.out(chunk as string, ...rest))) as typeof process.stdout.write
-      process.stderr.write = ((chunk: unknown, ...rest: never[]) => (captured.push(String(chunk)), originals.err(chunk as string, ...rest))) as typeof process.stderr.write
+      output = captureOutput()
       svc = await startTestService()
     })
     afterAll(async () => {
-      process.stdout.write = originals.out
-      process.stderr.write = originals.err
+      output.restore()
       await svc?.dispose()
     })
 
@@ -62,7 +60,7 @@ describe('logs carry no secrets or patient values', () => {
       await svc.api.get('/institutions/' + idp.id, jwt)
       await svc.api.get('/metrics', svc.secrets.adminToken)
 
-      const lines = svc.logs.join('') + captured.join('')
+      const lines = svc.logs.join('') + output.lines.join('')
       expect(svc.logs.length).toBeGreaterThan(8)
       for (const secret of [svc.secrets.adminToken, svc.secrets.kmsSecretKey, idp.apiKey, 'mck_' + 'Z'.repeat(43), jwt, jwt.split('.')[1], sd.body.verifiableCredential.split('~')[0], NAME, BIRTH, MRN]) {
         expect(lines).not.toContain(secret)

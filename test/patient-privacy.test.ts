@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { captureOutput } from './helpers/capture-output.js'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { failedChecks, grantConsent, patientBearer, signConsent, signRevocation, verifyPatientAt } from './helpers/consent.js'
 import { b64json, decodeJws, enc, expectNoneIn } from './helpers/sd-jwt.js'
@@ -18,18 +19,15 @@ const SECRETS = [NAME, BIRTH, MRN]
  */
 describe('patient data stays out of logs and error messages', () => {
   let svc: TestService
-  const captured: string[] = []
+  let output: ReturnType<typeof captureOutput>
   const problems: unknown[] = []
-  const originals = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) }
 
   beforeAll(async () => {
-    process.stdout.write = ((chunk: unknown, ...rest: never[]) => (captured.push(String(chunk)), originals.out(chunk as string, ...rest))) as typeof process.stdout.write
-    process.stderr.write = ((chunk: unknown, ...rest: never[]) => (captured.push(String(chunk)), originals.err(chunk as string, ...rest))) as typeof process.stderr.write
+    output = captureOutput()
     svc = await startTestService()
   })
   afterAll(async () => {
-    process.stdout.write = originals.out
-    process.stderr.write = originals.err
+    output.restore()
     await svc?.dispose()
   })
 
@@ -95,7 +93,7 @@ describe('patient data stays out of logs and error messages', () => {
 
   it('found no patient name, birth date or identifier in the log, stdout, stderr or any problem', () => {
     expectNoneIn(svc.logs, SECRETS)
-    expectNoneIn(captured, SECRETS)
+    expectNoneIn(output.lines, SECRETS)
     // A problem carries detail and errors only (no claims), so none can leak a value.
     expectNoneIn(problems.map((p) => JSON.stringify(p)), SECRETS)
     expect(svc.logs.filter((l) => l.includes('"level":"error"'))).toEqual([])

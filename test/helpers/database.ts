@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import path from 'node:path'
 import pg from 'pg'
+import { DataSource } from 'typeorm'
+import { Entities as veramoEntities } from '@veramo/data-store'
 
 /**
  * Which database the suite runs on: `MEDCRED_TEST_DB=postgres` (set by scripts/test-all.sh for the second
@@ -35,3 +38,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   }
 }
+
+/**
+ * A bare DataSource on `url` (PostgreSQL) or on `<dataDir>/medcred.sqlite`, with only Veramo's entities and
+ * the given migrations: for tests that build a database at an old schema and migrate it forward.
+ */
+export async function openAtMigrations(url: string | undefined, dataDir: string, migrations: unknown[]): Promise<DataSource> {
+  const common = { entities: veramoEntities, migrations: migrations as never, migrationsRun: false, synchronize: false, logging: false as const }
+  const ds = url ? new DataSource({ type: 'postgres', url, ...common }) : new DataSource({ type: 'better-sqlite3', database: path.join(dataDir, 'medcred.sqlite'), ...common })
+  await ds.initialize()
+  return ds
+}
+
+/** `sql` written with `$1…` placeholders, for the database the suite runs on (SQLite takes `?`). */
+export const forTestDb = (sql: string): string => (TEST_DB === 'postgres' ? sql : sql.replace(/\$\d+/g, '?'))
