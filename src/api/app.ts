@@ -28,6 +28,7 @@ import { openApiDocument } from './openapi/document.js'
 import { docsOf } from './openapi/route-doc.js'
 import type Router from '@koa/router'
 import { authenticate } from './auth.js'
+import { enforceAccess } from './authorization.js'
 import { jsonBody } from './body.js'
 import { problems, type Logger } from './problem.js'
 import { rateLimit, type RateLimits } from './rate-limit.js'
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps): Koa {
   const routers = [webRoutes, signInLinkRoutes, fhirRoutes, healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes, metricsRoutes].map((routes) => routes(deps))
   let document: Record<string, unknown> | undefined
   routers.push(docsRoutes(deps, () => (document ??= openApiDocument(routers.flatMap(docsOf), deps.publicUrl))))
+  enforceAccess(routers)
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods())
   ROUTERS.set(app, routers)
   return app

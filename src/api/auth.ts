@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa'
 import { AppError } from '../errors.js'
 import { secretsEqual } from '../institutions/api-keys.js'
-import type { InstitutionKind, InstitutionRow } from '../institutions/institution.entity.js'
+import type { InstitutionRow } from '../institutions/institution.entity.js'
 import type { InstitutionService } from '../institutions/service.js'
 import type { RateLimits } from './rate-limit.js'
 
@@ -51,21 +51,4 @@ export function patientBearerOf(ctx: Context): string | undefined {
 
 export function callerOf(ctx: Context): Caller {
   return ctx.state.caller as Caller
-}
-
-export function requireAdmin(ctx: Context): void {
-  const caller = callerOf(ctx)
-  if (caller.kind === 'anonymous') throw new AppError('unauthorized', 'this needs the admin token')
-  if (caller.kind !== 'admin') throw new AppError('forbidden', 'this needs the admin token, not an institution key')
-}
-
-/** The calling institution, optionally required to be of one of `kinds`. */
-export function requireInstitution(ctx: Context, kinds?: readonly InstitutionKind[]): InstitutionRow {
-  const caller = callerOf(ctx)
-  if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs an institution's API key")
-  if (caller.kind !== 'institution') throw new AppError('forbidden', "this needs an institution's API key, not the admin token")
-  if (kinds && !kinds.includes(caller.institution.kind)) {
-    throw new AppError('forbidden', `only a ${kinds.join(' or ')} may do this; the caller is a ${caller.institution.kind}`)
-  }
-  return caller.institution
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { EntityManager } from 'typeorm'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { Chain } from '../chain/chain.js'
 import type { RegistryWriter } from '../chain/registry-writer.js'
@@ -117,6 +118,22 @@ export class InstitutionService {
       await appendChange(this.deps.audit, m, by, 'institution.policy-changed', { type: 'institution', id }, { receiptWindowDays: policy.receiptWindowDays })
     })
     return toView(await this.get(id))
+  }
+
+  /**
+   * Replaces the institution's API key (a leaked key is dead the moment this commits) and returns the new
+   * one, shown once. `alongside` runs in the same transaction: the caller ends what the old key opened
+   * (page sessions, sign-in links). Audited as `institution.api-key-replaced`; neither key is recorded.
+   */
+  async replaceApiKey(id: string, by: Acting, alongside: (m: EntityManager) => Promise<void>): Promise<{ institution: InstitutionView; apiKey: string }> {
+    const apiKey = generateApiKey()
+    await this.deps.db.transaction(async (m) => {
+      const { affected } = await m.getRepository(InstitutionEntity).update({ id }, { apiKeyHash: hashApiKey(apiKey) })
+      if (!affected) throw new AppError('not-found', `no institution ${id}`)
+      await alongside(m)
+      await appendChange(this.deps.audit, m, by, 'institution.api-key-replaced', { type: 'institution', id }, {})
+    })
+    return { institution: toView(await this.get(id)), apiKey }
   }
 
   /** Every institution, newest first (what the consortium admin's page lists). */

@@ -4,7 +4,7 @@ import { verifyEventProof } from '../audit/index.js'
 import { DID, JURISDICTION } from '../credentials/identifiers.js'
 import { INSTITUTION_KINDS } from '../institutions/institution.entity.js'
 import { parseOrThrow } from '../validation.js'
-import { formOf, pageAdmin, pageContext, sendPage, seeOther, type PageDeps } from './context.js'
+import { formOf, pageContext, sendPage, seeOther, type PageDeps } from './context.js'
 import { html } from './html.js'
 import { auditContext } from '../api/audit-context.js'
 import { csrfField } from './layout.js'
@@ -26,7 +26,6 @@ const InstitutionForm = z.strictObject({
 
 export function adminRoutes(router: Router, deps: PageDeps): void {
   router.get('/web/admin', async (ctx) => {
-    pageAdmin(ctx)
     const page = pageContext(ctx)
     const last = await deps.audit.lastSeq()
     // A page of 30 events ending at `?upTo=` (default: the newest), newest first.
@@ -75,7 +74,6 @@ ${older > 0 ? html`<p><a href="/web/admin?upTo=${older}#aud-h">Older events</a><
   })
 
   router.get('/web/admin/audit/:seq', async (ctx) => {
-    pageAdmin(ctx)
     const { seq } = parseOrThrow(z.strictObject({ seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }), ctx.params)
     const proof = await deps.audit.proof({ kind: 'admin' }, seq)
     const verdict = await verifyEventProof(proof, deps.web.chainProvider)
@@ -88,32 +86,27 @@ ${a ? html`<table><tbody><tr><th scope="row">Root</th><td><code>${a.root}</code>
   })
 
   router.post('/web/admin/issuers', async (ctx) => {
-    pageAdmin(ctx)
     const f = formOf(ctx)
     const input = parseOrThrow(IssuerForm, { did: f.did?.trim(), credentialTypes: list(f.credentialTypes), jurisdictions: list(f.jurisdictions) })
     await deps.trust.addIssuer(input, auditContext(ctx))
     seeOther(ctx, '/web/admin')
   })
   router.post('/web/admin/issuers/remove', async (ctx) => {
-    pageAdmin(ctx)
     const did = formOf(ctx).did ?? ''
     await deps.trust.removeIssuer(did, auditContext(ctx))
     seeOther(ctx, '/web/admin')
   })
   router.post('/web/admin/verifiers', async (ctx) => {
-    pageAdmin(ctx)
     const { did } = parseOrThrow(z.strictObject({ did: z.string().regex(DID, 'must be a DID') }), { did: formOf(ctx).did?.trim() })
     await deps.trust.addVerifier(did, auditContext(ctx))
     seeOther(ctx, '/web/admin')
   })
   router.post('/web/admin/verifiers/remove', async (ctx) => {
-    pageAdmin(ctx)
     const did = formOf(ctx).did ?? ''
     await deps.trust.removeVerifier(did, auditContext(ctx))
     seeOther(ctx, '/web/admin')
   })
   router.post('/web/admin/institutions', async (ctx) => {
-    pageAdmin(ctx)
     const f = formOf(ctx)
     const input = parseOrThrow(InstitutionForm, { name: f.name, kind: f.kind, ...(f.jurisdiction?.trim() ? { jurisdiction: f.jurisdiction.trim() } : {}) }) as z.infer<typeof InstitutionForm> & { kind: 'board' }
     const { institution, apiKey } = await deps.institutions.create(input, auditContext(ctx))

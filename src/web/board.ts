@@ -7,14 +7,14 @@ import { UnsignedCredentialSchema } from '../credentials/w3c.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { STATUS_REASONS, type StatusReason, type StatusRequest } from '../status/service.js'
 import { parseOrThrow } from '../validation.js'
-import { formOf, pageInstitution, sendPage, seeOther, type PageDeps } from './context.js'
+import { formOf, sendPage, seeOther, type PageDeps } from './context.js'
+import { institutionOf } from '../api/authorization.js'
 import { html } from './html.js'
 import { csrfField, type PageContext } from './layout.js'
 import { pageContext } from './context.js'
 import { qrCode } from './qr.js'
 import { withIssueDefaults } from '../issuance/defaults.js'
 
-const boards = ['board'] as const
 const LICENSE_TYPES = ['MD', 'DO', 'RN', 'NP', 'PA', 'DDS', 'PharmD']
 
 /** The license form's fields, as the API's issue body: the same schema checks them, then the same capability. */
@@ -70,7 +70,7 @@ ${csrfField(page)}
 
 export function boardRoutes(router: Router, deps: PageDeps): void {
   router.get('/web/board', async (ctx) => {
-    const board = pageInstitution(ctx, boards)
+    const board = institutionOf(ctx)
     const q = typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 200) : ''
     const found = await deps.issuance.search(board, q)
     const page = pageContext(ctx)
@@ -86,7 +86,7 @@ export function boardRoutes(router: Router, deps: PageDeps): void {
   })
 
   router.post('/web/board/issue', async (ctx) => {
-    const board = pageInstitution(ctx, boards)
+    const board = institutionOf(ctx)
     const { credential, offer, txCode } = licenseFromForm(formOf(ctx), board)
     if (offer) {
       const created = await deps.oid4vci.createOffer(board, { credential, txCode }, auditContext(ctx).actor)
@@ -107,7 +107,7 @@ ${created.txCode ? html`<p class="info">Tell the clinician this code separately 
   })
 
   router.get('/web/board/credential', async (ctx) => {
-    const board = pageInstitution(ctx, boards)
+    const board = institutionOf(ctx)
     const id = typeof ctx.query.id === 'string' ? ctx.query.id : ''
     const status = await deps.status.statusOf(board, id)
     const page = pageContext(ctx)
@@ -128,7 +128,7 @@ ${status.history.length === 0 ? html`<p>No change since it was issued.</p>` : ht
   })
 
   router.post('/web/board/status', async (ctx: Context) => {
-    const board = pageInstitution(ctx, boards)
+    const board = institutionOf(ctx)
     const form = parseOrThrow(StatusForm, formOf(ctx))
     const reason: StatusReason = form.action === 'reinstate' && form.reason === 'unspecified' ? 'reinstated' : form.reason
     await deps.status.change(board, form.credentialId, [{ type: 'StatusList2021Entry', status: ACTION_STATE[form.action] }], reason, auditContext(ctx))

@@ -1,8 +1,6 @@
 import type { Context } from 'koa'
 import type { Provider } from 'ethers'
 import type { AppDeps } from '../api/app.js'
-import { AppError } from '../errors.js'
-import type { InstitutionKind, InstitutionRow } from '../institutions/institution.entity.js'
 import type { SafeHtml } from './html.js'
 import { layout, type PageContext } from './layout.js'
 import type { Session, WebSessionService } from './sessions.js'
@@ -34,21 +32,6 @@ export function sendPage(ctx: Context, title: string, body: SafeHtml, status = 2
   ctx.set('Cache-Control', 'no-store')
   ctx.body = layout(title, pageContext(ctx), body).value
   ctx.type = 'text/html; charset=utf-8'
-}
-
-/** The signed-in institution, of one of `kinds`; else a 401/403 (rendered as a friendly page). */
-export function pageInstitution(ctx: Context, kinds: readonly InstitutionKind[]): InstitutionRow {
-  const session = sessionOf(ctx)
-  if (!session) throw new AppError('unauthorized', 'sign in first')
-  if (session.caller.kind !== 'institution') throw new AppError('forbidden', 'this page is for an institution, not the consortium admin')
-  if (!kinds.includes(session.caller.institution.kind)) throw new AppError('forbidden', `this page is for a ${kinds.join(' or ')}; you are signed in as a ${session.caller.institution.kind}`)
-  return session.caller.institution
-}
-
-export function pageAdmin(ctx: Context): void {
-  const session = sessionOf(ctx)
-  if (!session) throw new AppError('unauthorized', 'sign in first')
-  if (session.caller.kind !== 'admin') throw new AppError('forbidden', 'this page is for the consortium admin')
 }
 
 /** A submitted form's fields (parsed by the body reader as urlencoded). */

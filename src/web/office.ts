@@ -14,14 +14,14 @@ import { subjectOf } from '../issuance/service.js'
 import { failures, type Check } from '../verification/checks.js'
 import { verifyCredential } from '../verification/verify-credential.js'
 import { parseOrThrow } from '../validation.js'
-import { formOf, pageContext, pageInstitution, sendPage, seeOther, type PageDeps } from './context.js'
+import { formOf, pageContext, sendPage, seeOther, type PageDeps } from './context.js'
+import { institutionOf } from '../api/authorization.js'
 import { html, type SafeHtml } from './html.js'
 import { csrfField } from './layout.js'
 import { age } from './plain-words.js'
 import { qrCode } from './qr.js'
 import { checkList, relianceNote } from './views/common.js'
 
-const hospitals = ['hospital'] as const
 const REQUESTABLE = Object.keys(KNOWN_TYPES).filter((t) => t !== 'PatientIdentityCredential')
 const TYPE_WORDS: Record<string, string> = { ClinicianLicenseCredential: 'State license', BoardCertificationCredential: 'Board certification', DEARegistrationCredential: 'DEA registration' }
 
@@ -117,12 +117,12 @@ ${report.notCoveredByMedcred.map((e) => html`<tr><td>${e}</td><td><strong>Cannot
 
 export function officeRoutes(router: Router, deps: PageDeps): void {
   router.get('/web/office', async (ctx) => {
-    const hospital = pageInstitution(ctx, hospitals)
+    const hospital = institutionOf(ctx)
     sendPage(ctx, `${hospital.name}: credentialing office`, await officeHome(ctx, deps, hospital))
   })
 
   router.post('/web/office/requests', async (ctx) => {
-    const hospital = pageInstitution(ctx, hospitals)
+    const hospital = institutionOf(ctx)
     const f = formOf(ctx)
     const purpose = parseOrThrow(z.enum(VERIFICATION_PURPOSES), f.purpose, { prefix: 'purpose' })
     const credentialTypes = REQUESTABLE.filter((t) => f[`type_${t}`] === 'on')
@@ -132,7 +132,7 @@ export function officeRoutes(router: Router, deps: PageDeps): void {
   })
 
   router.get('/web/office/requests/:id', async (ctx) => {
-    const hospital = pageInstitution(ctx, hospitals)
+    const hospital = institutionOf(ctx)
     const view = await deps.oid4vp.get(hospital, ctx.params.id)
     if (!view) throw new AppError('not-found', `no presentation request ${ctx.params.id} of this hospital`)
     const reliedOn = view.acceptance?.reliedOn as { verifier: string; verifiedAt: string } | undefined
@@ -152,7 +152,7 @@ ${view.receiptOffer ? html`<h2>Give the clinician the receipt</h2>${await qrCode
 
   /** What the page's script polls: just the state. */
   router.get('/web/office/requests/:id/state', async (ctx) => {
-    const hospital = pageInstitution(ctx, hospitals)
+    const hospital = institutionOf(ctx)
     const view = await deps.oid4vp.get(hospital, ctx.params.id)
     if (!view) throw new AppError('not-found', `no presentation request ${ctx.params.id} of this hospital`)
     ctx.set('Cache-Control', 'no-store')
@@ -161,7 +161,7 @@ ${view.receiptOffer ? html`<h2>Give the clinician the receipt</h2>${await qrCode
   })
 
   router.post('/web/office/verify', async (ctx) => {
-    const hospital = pageInstitution(ctx, hospitals)
+    const hospital = institutionOf(ctx)
     const form = parseOrThrow(PasteForm, formOf(ctx))
     const input = pasted(form.presentation, 'presentation')
     const kind = kindOf(input)

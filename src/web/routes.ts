@@ -64,6 +64,8 @@ export function webFrame(deps: PageDeps, log: Logger) {
     try {
       const token = cookieOf(ctx)
       const session = token ? await deps.web.sessions.resume(token) : undefined
+      // On the pages only the session is the caller: a bearer token sent along means nothing here.
+      ctx.state.caller = { kind: 'anonymous' }
       if (session) {
         ctx.state.session = session
         ctx.state.caller = session.caller

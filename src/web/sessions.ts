@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import { IsNull, LessThan, MoreThan } from 'typeorm'
+import { IsNull, LessThan, MoreThan, type EntityManager } from 'typeorm'
 import type { Database } from '../db/database.js'
 import { secretsEqual } from '../institutions/api-keys.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
@@ -61,6 +61,12 @@ export class WebSessionService {
   }
 
   /** A single-use sign-in link token for `role` (and institution); only its hash is stored. */
+  /** Ends every page session of the institution and spends its unused sign-in links (its API key was replaced). */
+  async endAllOf(institutionId: string, m: EntityManager): Promise<void> {
+    await m.getRepository(WebSessionEntity).delete({ institutionId })
+    await m.getRepository(WebSignInLinkEntity).delete({ institutionId, usedAt: IsNull() })
+  }
+
   async createSignInLink(role: WebRole, institutionId: string | null): Promise<{ token: string; expiresAt: string }> {
     const token = newToken()
     const now = new Date()

@@ -1,16 +1,30 @@
 import { z } from 'zod'
 import { PROBLEMS, PROBLEM_TYPE_BASE, type ProblemCode } from '../../errors.js'
-import type { RouteAuth, RouteDoc } from './route-doc.js'
+import { ACCESS, type Access, type Role } from '../authorization.js'
+import type { RouteDoc } from './route-doc.js'
 
-const SECURITY: Record<RouteAuth, Record<string, string[]>[]> = {
-  none: [],
-  admin: [{ adminToken: [] }],
-  institution: [{ apiKey: [] }],
-  'admin-or-institution': [{ adminToken: [] }, { apiKey: [] }],
-  'optional-institution': [{}, { apiKey: [] }],
-  metrics: [{ adminToken: [] }, { metricsToken: [] }],
-  'wallet-access-token': [{ walletAccessToken: [] }],
-  'patient-token': [{ patientToken: [] }],
+const SCHEMES: Record<Exclude<Role, 'anyone'>, string[]> = {
+  admin: ['adminToken'],
+  board: ['apiKey'],
+  hospital: ['apiKey'],
+  'identity-provider': ['apiKey'],
+  patient: ['patientToken'],
+  wallet: ['walletAccessToken'],
+  'metrics-reader': ['adminToken', 'metricsToken'],
+}
+
+function accessOf(route: RouteDoc): Access {
+  const access = ACCESS[`${route.method.toUpperCase()} ${route.path}`]
+  if (!access) throw new Error(`${route.method} ${route.path} has no entry in the authorization table`)
+  return access
+}
+
+/** The operation's security, from the authorization table: each scheme that admits, `{}` when anyone may. */
+function securityOf(access: Access): Record<string, string[]>[] {
+  const schemes = [...new Set(access.roles.flatMap((r) => (r === 'anyone' ? [] : SCHEMES[r])))]
+  const open = access.roles.includes('anyone')
+  if (open && !schemes.length) return []
+  return [...(open ? [{}] : []), ...schemes.map((s) => ({ [s]: [] }))]
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
@@ -21,8 +35,9 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 /** Problem codes a route can answer: those its auth and body imply, the ones it names, and the edge's own. */
 function problemsOf(route: RouteDoc): ProblemCode[] {
   const codes = new Set<ProblemCode>(['rate-limited', 'internal'])
-  if (route.auth !== 'none') codes.add('unauthorized')
-  if (route.auth === 'admin' || route.auth === 'institution' || route.auth === 'admin-or-institution') codes.add('forbidden')
+  const { roles } = accessOf(route)
+  if (!roles.includes('anyone')) codes.add('unauthorized')
+  if (!roles.includes('anyone') && roles.some((r) => r === 'admin' || r === 'board' || r === 'hospital' || r === 'identity-provider')) codes.add('forbidden')
   if (route.body) for (const c of ['invalid-json', 'invalid-request', 'body-too-large', 'unsupported-media-type'] as const) codes.add(c)
   if (route.query) codes.add('invalid-request')
   if (route.path.includes(':')) codes.add('not-found')
@@ -73,7 +88,7 @@ export function openApiDocument(routes: RouteDoc[], publicUrl: string): Record<s
       summary: route.summary,
       tags: [route.tag],
       operationId: `${route.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-      security: SECURITY[route.auth],
+      security: securityOf(accessOf(route)),
       ...(params.length || query.length ? { parameters: [...params, ...query] } : {}),
       ...(route.body
         ? { requestBody: { required: true, content: { [route.form ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: jsonSchema(route.body, 'input') } } } }

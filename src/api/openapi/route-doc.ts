@@ -2,24 +2,14 @@ import type Router from '@koa/router'
 import type { z } from 'zod'
 import type { ProblemCode } from '../../errors.js'
 
-/** Who may call a route, as the OpenAPI security of its operation. */
-export type RouteAuth =
-  | 'none'
-  | 'admin'
-  | 'institution'
-  | 'admin-or-institution'
-  | 'optional-institution'
-  | 'metrics'
-  | 'wallet-access-token'
-  | 'patient-token'
-
 /** One reply: a zod schema of its JSON body (the same one the handler shapes it with), or another media type. */
 export type ReplyDoc = { description: string; schema?: z.ZodType; type?: string }
 
 /**
  * The documentation of one route, kept beside its handler (`doc(router, {...})` right above
  * `router.post(...)`): its request schemas are the very zod schemas the handler validates with, so the
- * OpenAPI document (GET /openapi.json) can never drift from what is enforced.
+ * OpenAPI document (GET /openapi.json) can never drift from what is enforced. Who may call it comes from
+ * the authorization table (src/api/authorization.ts), which enforces it.
  */
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete'
@@ -27,7 +17,6 @@ export interface RouteDoc {
   path: string
   summary: string
   tag: string
-  auth: RouteAuth
   body?: z.ZodType
   /** The body as `application/x-www-form-urlencoded` (OAuth endpoints) instead of JSON. */
   form?: boolean
@@ -55,13 +44,3 @@ export function docsOf(router: Router): RouteDoc[] {
  * so the OpenAPI document leaves them out (the API they act through is documented).
  */
 export const PAGE_ROUTE = /^(GET|POST) (\/|\/web\/.*)$/
-
-/** The routes `router` serves, as `METHOD path` (HEAD, which Koa adds to every GET, left out). */
-export function servedRoutes(router: Router): string[] {
-  const out: string[] = []
-  for (const layer of router.stack as unknown as { methods: string[]; path: string }[]) {
-    // A literal `$` is escaped in the router's pattern (`/Practitioner/\\$issue-license`).
-    for (const m of layer.methods) if (m !== 'HEAD') out.push(`${m} ${layer.path.replace(/\\/g, '')}`)
-  }
-  return out
-}

@@ -7,7 +7,7 @@ import { AppError } from '../../errors.js'
 import { failures } from '../../verification/checks.js'
 import { parseOrThrow } from '../../validation.js'
 import { auditContext } from '../audit-context.js'
-import { requireInstitution } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
@@ -33,15 +33,14 @@ const CredentialingFileRequest = z.strictObject({
   elements: z.array(z.enum(Object.keys(CREDENTIAL_ELEMENTS) as [string, ...string[]])).min(1).optional(),
 })
 
-const hospitals = ['hospital'] as const
 
 export function acceptanceRoutes(deps: AppDeps): Router {
   const router = new Router()
 
   /** Accept once: rely on another institution's receipt, with only the live checks. */
-  doc(router, { method: 'post', path: '/acceptances', tag: 'acceptance', summary: 'Accept once on another institution’s receipt (hospital)', auth: 'institution', body: AcceptanceRequest, replies: { 201: { description: 'Accepted', schema: z.looseObject({ accepted: z.literal(true), acceptanceId: z.string(), checks: z.array(CheckSchema) }) } }, problems: ['verification-failed', 'chain-unavailable'] })
+  doc(router, { method: 'post', path: '/acceptances', tag: 'acceptance', summary: 'Accept once on another institution’s receipt (hospital)', body: AcceptanceRequest, replies: { 201: { description: 'Accepted', schema: z.looseObject({ accepted: z.literal(true), acceptanceId: z.string(), checks: z.array(CheckSchema) }) } }, problems: ['verification-failed', 'chain-unavailable'] })
   router.post('/acceptances', async (ctx) => {
-    const hospital = requireInstitution(ctx, hospitals)
+    const hospital = institutionOf(ctx)
     const body = parseOrThrow(AcceptanceRequest, ctx.state.body)
     const outcome =
       'verifiablePresentation' in body
@@ -61,9 +60,9 @@ export function acceptanceRoutes(deps: AppDeps): Router {
     })
   })
 
-  doc(router, { method: 'post', path: '/credentialing-files', tag: 'acceptance', summary: 'Build a credentialing file from a presentation and receipts (hospital)', auth: 'institution', body: CredentialingFileRequest, replies: { 201: { description: 'The file', schema: JsonObject } }, problems: ['verification-failed'] })
+  doc(router, { method: 'post', path: '/credentialing-files', tag: 'acceptance', summary: 'Build a credentialing file from a presentation and receipts (hospital)', body: CredentialingFileRequest, replies: { 201: { description: 'The file', schema: JsonObject } }, problems: ['verification-failed'] })
   router.post('/credentialing-files', async (ctx) => {
-    const hospital = requireInstitution(ctx, hospitals)
+    const hospital = institutionOf(ctx)
     const request = parseOrThrow(CredentialingFileRequest, ctx.state.body)
     const report = await deps.credentialingFiles.create(hospital, request as never)
     await deps.audit.record({ ...auditContext(ctx), action: 'credentialing-file.created', subject: { type: 'credentialing-file', id: report.id }, outcome: 'success', detail: { complete: report.complete } })
@@ -71,9 +70,9 @@ export function acceptanceRoutes(deps: AppDeps): Router {
     json(ctx, 201, report)
   })
 
-  doc(router, { method: 'get', path: '/credentialing-files/:id', tag: 'acceptance', summary: 'A credentialing file', auth: 'institution', replies: { 200: { description: 'The file', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/credentialing-files/:id', tag: 'acceptance', summary: 'A credentialing file', replies: { 200: { description: 'The file', schema: JsonObject } } })
   router.get('/credentialing-files/:id', async (ctx) => {
-    const hospital = requireInstitution(ctx)
+    const hospital = institutionOf(ctx)
     const report = await deps.credentialingFiles.get(hospital, ctx.params.id)
     if (!report) throw new AppError('not-found', `no credentialing file ${ctx.params.id} of this institution`)
     json(ctx, 200, report)

@@ -2,9 +2,9 @@ import Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
 import type { AuditScope } from '../../audit/types.js'
-import { AppError } from '../../errors.js'
 import { parseOrThrow } from '../../validation.js'
 import { callerOf } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
@@ -23,15 +23,14 @@ const ProofParams = z.strictObject({ seq: seqNumber.min(1) })
 function scopeOf(ctx: Context): AuditScope {
   const caller = callerOf(ctx)
   if (caller.kind === 'admin') return { kind: 'admin' }
-  if (caller.kind === 'institution') return { kind: 'institution', institutionId: caller.institution.id }
-  throw new AppError('unauthorized', "the audit trail needs an institution's API key or the admin token")
+  return { kind: 'institution', institutionId: institutionOf(ctx).id }
 }
 
 export function auditRoutes(deps: AppDeps): Router {
   const router = new Router()
 
   /** A page of events, oldest first; `next` is the `after` of the following page (null at the end). */
-  doc(router, { method: 'get', path: '/audit/events', tag: 'audit', summary: 'A page of audit events (admin: all; institution: its own and on what it issued)', auth: 'admin-or-institution', query: ListQuery, replies: { 200: { description: 'A page of events', schema: AuditPage } } })
+  doc(router, { method: 'get', path: '/audit/events', tag: 'audit', summary: 'A page of audit events (admin: all; institution: its own and on what it issued)', query: ListQuery, replies: { 200: { description: 'A page of events', schema: AuditPage } } })
   router.get('/audit/events', async (ctx) => {
     const scope = scopeOf(ctx)
     const { after, limit } = parseOrThrow(ListQuery, ctx.query)
@@ -41,7 +40,7 @@ export function auditRoutes(deps: AppDeps): Router {
   })
 
   /** The event, its Merkle inclusion proof, and the on-chain anchor of its batch. */
-  doc(router, { method: 'get', path: '/audit/events/:seq/proof', tag: 'audit', summary: 'An event’s Merkle inclusion proof and on-chain anchor', auth: 'admin-or-institution', replies: { 200: { description: 'The proof', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/audit/events/:seq/proof', tag: 'audit', summary: 'An event’s Merkle inclusion proof and on-chain anchor', replies: { 200: { description: 'The proof', schema: JsonObject } } })
   router.get('/audit/events/:seq/proof', async (ctx) => {
     const scope = scopeOf(ctx)
     const { seq } = parseOrThrow(ProofParams, ctx.params)

@@ -3,7 +3,8 @@ import { z } from 'zod'
 import { AppError } from '../../errors.js'
 import { parseOrThrow } from '../../validation.js'
 import { auditContext } from '../audit-context.js'
-import { callerOf, patientBearerOf } from '../auth.js'
+import { patientBearerOf } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
@@ -20,7 +21,7 @@ const RevokeRequest = z.strictObject({ revocation: compactJwt })
 export function consentRoutes(deps: AppDeps): Router {
   const router = new Router()
 
-  doc(router, { method: 'post', path: '/consents', tag: 'consent', summary: 'Record a patient’s signed consent', auth: 'none', body: GrantRequest, replies: { 201: { description: 'The consent', schema: JsonObject } }, problems: ['invalid-consent', 'conflict'] })
+  doc(router, { method: 'post', path: '/consents', tag: 'consent', summary: 'Record a patient’s signed consent', body: GrantRequest, replies: { 201: { description: 'The consent', schema: JsonObject } }, problems: ['invalid-consent', 'conflict'] })
   router.post('/consents', async (ctx) => {
     const { consent } = parseOrThrow(GrantRequest, ctx.state.body)
     const { consent: granted, created } = await deps.consents.grant(consent, auditContext(ctx))
@@ -28,14 +29,14 @@ export function consentRoutes(deps: AppDeps): Router {
     json(ctx, created ? 201 : 200, granted)
   })
 
-  doc(router, { method: 'post', path: '/consents/:id/revoke', tag: 'consent', summary: 'Revoke a consent with the patient’s signed revocation', auth: 'none', body: RevokeRequest, replies: { 200: { description: 'Revoked', schema: JsonObject } }, problems: ['invalid-consent'] })
+  doc(router, { method: 'post', path: '/consents/:id/revoke', tag: 'consent', summary: 'Revoke a consent with the patient’s signed revocation', body: RevokeRequest, replies: { 200: { description: 'Revoked', schema: JsonObject } }, problems: ['invalid-consent'] })
   router.post('/consents/:id/revoke', async (ctx) => {
     const { revocation } = parseOrThrow(RevokeRequest, ctx.state.body)
     json(ctx, 200, await deps.consents.revoke(ctx.params.id, revocation, auditContext(ctx)))
   })
 
   /** A patient's own consents (bearer: a single-use JWT the patient signed), or those granted to the calling institution. */
-  doc(router, { method: 'get', path: '/consents', tag: 'consent', summary: 'A patient’s consents (the patient’s signed token)', auth: 'patient-token', replies: { 200: { description: 'The consents', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/consents', tag: 'consent', summary: 'A patient’s consents (the patient’s signed token)', replies: { 200: { description: 'The consents', schema: JsonObject } } })
   router.get('/consents', async (ctx) => {
     const bearer = patientBearerOf(ctx)
     if (bearer) {
@@ -47,13 +48,8 @@ export function consentRoutes(deps: AppDeps): Router {
       json(ctx, 200, listed)
       return
     }
-    const caller = callerOf(ctx)
-    if (caller.kind === 'institution') {
-      json(ctx, 200, { grantee: caller.institution.did, consents: await deps.consents.listForGrantee(caller.institution) })
-      return
-    }
-    if (caller.kind === 'admin') throw new AppError('forbidden', "a patient's consents are listed by the patient or the institution granted, not the admin")
-    throw new AppError('unauthorized', "list consents with a patient's signed bearer token or an institution's API key")
+    const institution = institutionOf(ctx)
+    json(ctx, 200, { grantee: institution.did, consents: await deps.consents.listForGrantee(institution) })
   })
 
   return router

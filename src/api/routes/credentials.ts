@@ -5,7 +5,7 @@ import { failures } from '../../verification/checks.js'
 import { verifyCredential, type SignedCredentialInput } from '../../verification/verify-credential.js'
 import { parseOrThrow } from '../../validation.js'
 import { ISSUE_FORMATS } from '../../issuance/service.js'
-import { requireInstitution } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import { recordVerification } from './record-verification.js'
 import { idempotencyOf } from '../idempotency-key.js'
 import type { AppDeps } from '../app.js'
@@ -39,9 +39,9 @@ export function credentialRoutes(deps: AppDeps): Router {
   const router = new Router()
 
   /** VC API: issue a credential signed by the calling institution's DID. */
-  doc(router, { method: 'post', path: '/credentials/issue', tag: 'credentials', summary: 'VC API: issue a credential signed by the calling institution (Idempotency-Key honoured)', auth: 'institution', body: IssueRequest, replies: { 201: { description: 'The secured credential', schema: IssueReply } }, problems: ['invalid-credential', 'reserved-credential-type', 'conflict', 'chain-unavailable'] })
+  doc(router, { method: 'post', path: '/credentials/issue', tag: 'credentials', summary: 'VC API: issue a credential signed by the calling institution (Idempotency-Key honoured)', body: IssueRequest, replies: { 201: { description: 'The secured credential', schema: IssueReply } }, problems: ['invalid-credential', 'reserved-credential-type', 'conflict', 'chain-unavailable'] })
   router.post('/credentials/issue', async (ctx) => {
-    const issuer = requireInstitution(ctx)
+    const issuer = institutionOf(ctx)
     const { credential, options } = parseOrThrow(IssueRequest, ctx.state.body)
     const verifiableCredential = await deps.issuance.issue(
       issuer,
@@ -54,7 +54,7 @@ export function credentialRoutes(deps: AppDeps): Router {
   })
 
   /** VC API: verify a credential; 200 when every check passes, else a 400 problem listing the checks. */
-  doc(router, { method: 'post', path: '/credentials/verify', tag: 'verification', summary: 'VC API: verify a credential; 400 verification-failed names the failed checks', auth: 'optional-institution', body: VerifyCredentialRequest, replies: { 200: { description: 'Every check passed', schema: VerdictReply } }, problems: ['verification-failed', 'chain-unavailable'] })
+  doc(router, { method: 'post', path: '/credentials/verify', tag: 'verification', summary: 'VC API: verify a credential; 400 verification-failed names the failed checks', body: VerifyCredentialRequest, replies: { 200: { description: 'Every check passed', schema: VerdictReply } }, problems: ['verification-failed', 'chain-unavailable'] })
   router.post('/credentials/verify', async (ctx) => {
     const { verifiableCredential } = parseOrThrow(VerifyCredentialRequest, ctx.state.body)
     const result = await verifyCredential(verifiableCredential as SignedCredentialInput, deps.verifyContext)

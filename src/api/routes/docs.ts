@@ -34,13 +34,13 @@ export function docsRoutes(deps: AppDeps, document: () => Record<string, unknown
   const router = new Router()
   const cacheable = 'public, max-age=300'
 
-  doc(router, { method: 'get', path: '/openapi.json', tag: 'meta', summary: 'This OpenAPI 3.1 document', auth: 'none', replies: { 200: { description: 'The document', schema: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }) } } })
+  doc(router, { method: 'get', path: '/openapi.json', tag: 'meta', summary: 'This OpenAPI 3.1 document', replies: { 200: { description: 'The document', schema: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }) } } })
   router.get('/openapi.json', (ctx) => {
     ctx.set('Cache-Control', cacheable)
     json(ctx, 200, document())
   })
 
-  doc(router, { method: 'get', path: '/docs', tag: 'meta', summary: 'The browsable API reference (Swagger UI)', auth: 'none', replies: { 200: { description: 'An HTML page', type: 'text/html' } } })
+  doc(router, { method: 'get', path: '/docs', tag: 'meta', summary: 'The browsable API reference (Swagger UI)', replies: { 200: { description: 'An HTML page', type: 'text/html' } } })
   router.get('/docs', (ctx) => {
     ctx.set('Content-Security-Policy', DOCS_CSP)
     ctx.set('Cache-Control', cacheable)
@@ -48,14 +48,14 @@ export function docsRoutes(deps: AppDeps, document: () => Record<string, unknown
     ctx.type = 'text/html; charset=utf-8'
   })
 
-  doc(router, { method: 'get', path: '/docs/init.js', tag: 'meta', summary: "The reference page's start script", auth: 'none', replies: { 200: { description: 'JavaScript', type: 'application/javascript' } } })
+  doc(router, { method: 'get', path: '/docs/init.js', tag: 'meta', summary: "The reference page's start script", replies: { 200: { description: 'JavaScript', type: 'application/javascript' } } })
   router.get('/docs/init.js', (ctx) => {
     ctx.set('Cache-Control', cacheable)
     ctx.body = INIT
     ctx.type = 'application/javascript; charset=utf-8'
   })
 
-  doc(router, { method: 'get', path: '/docs/assets/:file', tag: 'meta', summary: 'Swagger UI assets, from the installed package', auth: 'none', replies: { 200: { description: 'The file', type: 'application/octet-stream' } }, problems: ['not-found'] })
+  doc(router, { method: 'get', path: '/docs/assets/:file', tag: 'meta', summary: 'Swagger UI assets, from the installed package', replies: { 200: { description: 'The file', type: 'application/octet-stream' } }, problems: ['not-found'] })
   router.get('/docs/assets/:file', (ctx) => {
     const type = ASSETS[ctx.params.file]
     if (!type) return

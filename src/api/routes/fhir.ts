@@ -15,7 +15,7 @@ import { searchBundle, toVerificationResult } from '../../fhir/verification-resu
 import type { InstitutionRow } from '../../institutions/institution.entity.js'
 import { parseOrThrow } from '../../validation.js'
 import { auditContext } from '../audit-context.js'
-import { requireInstitution } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import type { AppDeps } from '../app.js'
 import { FhirFacts } from '../fhir-facts.js'
 import { doc } from '../openapi/route-doc.js'
@@ -63,48 +63,48 @@ export function fhirRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/fhir' })
   const facts = new FhirFacts(deps)
 
-  doc(router, { method: 'get', path: '/fhir/metadata', tag: 'fhir', summary: 'The FHIR CapabilityStatement', auth: 'none', replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/fhir/metadata', tag: 'fhir', summary: 'The FHIR CapabilityStatement', replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
   router.get('/metadata', async (ctx) => {
     json(ctx, 200, capabilityStatement(deps.web.publicUrl, '0.1.0'), FHIR_JSON)
   })
 
-  doc(router, { method: 'post', path: '/fhir/Practitioner/$issue-license', tag: 'fhir', summary: 'Issue a license from a FHIR Practitioner (board), or offer it', auth: 'institution', query: IssueQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } }, problems: ['invalid-credential', 'invalid-request'] })
+  doc(router, { method: 'post', path: '/fhir/Practitioner/$issue-license', tag: 'fhir', summary: 'Issue a license from a FHIR Practitioner (board), or offer it', query: IssueQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } }, problems: ['invalid-credential', 'invalid-request'] })
   router.post('/Practitioner/\\$issue-license', async (ctx) => {
-    const board = requireInstitution(ctx, ['board'])
+    const board = institutionOf(ctx)
     const query = parseOrThrow(IssueQuery, ctx.query, { prefix: 'query' })
     const credential = licenseFromPractitioner(ctx.state.body, board)
     json(ctx, 200, await issueFromFhir(ctx, deps, board, credential, query, LICENSE_FIELD_PATHS), FHIR_JSON)
   })
 
-  doc(router, { method: 'post', path: '/fhir/Patient/$issue-identity', tag: 'fhir', summary: 'Issue a patient identity credential from a FHIR Patient, or offer it', auth: 'institution', query: IssueQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } }, problems: ['invalid-credential', 'invalid-request'] })
+  doc(router, { method: 'post', path: '/fhir/Patient/$issue-identity', tag: 'fhir', summary: 'Issue a patient identity credential from a FHIR Patient, or offer it', query: IssueQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } }, problems: ['invalid-credential', 'invalid-request'] })
   router.post('/Patient/\\$issue-identity', async (ctx) => {
-    const issuer = requireInstitution(ctx, ['identity-provider', 'hospital'])
+    const issuer = institutionOf(ctx)
     const query = parseOrThrow(IssueQuery, ctx.query, { prefix: 'query' })
     if (!query.assuranceLevel) throw new AppError('invalid-request', 'query.assuranceLevel: give the identity proofing level reached (IAL1, IAL2 or IAL3)')
     const credential = identityFromPatient(ctx.state.body, query.assuranceLevel)
     json(ctx, 200, await issueFromFhir(ctx, deps, issuer, credential, query, PATIENT_FIELD_PATHS), FHIR_JSON)
   })
 
-  doc(router, { method: 'get', path: '/fhir/VerificationResult/:id', tag: 'fhir', summary: 'A verification or acceptance of this hospital as a FHIR VerificationResult', auth: 'institution', replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/fhir/VerificationResult/:id', tag: 'fhir', summary: 'A verification or acceptance of this hospital as a FHIR VerificationResult', replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
   router.get('/VerificationResult/:id', async (ctx) => {
-    const hospital = requireInstitution(ctx, ['hospital'])
+    const hospital = institutionOf(ctx)
     const found = await facts.byId(hospital, ctx.params.id)
     if (!found) throw new AppError('not-found', `no verification or acceptance ${ctx.params.id} of this hospital`)
     json(ctx, 200, toVerificationResult(found), FHIR_JSON)
   })
 
-  doc(router, { method: 'get', path: '/fhir/VerificationResult', tag: 'fhir', summary: 'Search VerificationResults by Practitioner NPI (a Bundle)', auth: 'institution', query: SearchQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/fhir/VerificationResult', tag: 'fhir', summary: 'Search VerificationResults by Practitioner NPI (a Bundle)', query: SearchQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
   router.get('/VerificationResult', async (ctx) => {
-    const hospital = requireInstitution(ctx, ['hospital'])
+    const hospital = institutionOf(ctx)
     const { target } = parseOrThrow(SearchQuery, ctx.query, { prefix: 'query' })
     const results = (await facts.byNpi(hospital, target.split('/')[1])).map(toVerificationResult)
     json(ctx, 200, searchBundle(results, `${deps.web.publicUrl}/fhir/VerificationResult?target=${target}`), FHIR_JSON)
   })
 
   /** The patient's consents granted to the calling institution (a patient reads their own at GET /consents). */
-  doc(router, { method: 'get', path: '/fhir/Consent', tag: 'fhir', summary: 'A patient’s consents granted to the caller, as FHIR Consent resources', auth: 'institution', query: ConsentQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/fhir/Consent', tag: 'fhir', summary: 'A patient’s consents granted to the caller, as FHIR Consent resources', query: ConsentQuery, replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })
   router.get('/Consent', async (ctx) => {
-    const institution = requireInstitution(ctx)
+    const institution = institutionOf(ctx)
     const { patient } = parseOrThrow(ConsentQuery, ctx.query, { prefix: 'query' })
     const consents = (await deps.consents.listForGrantee(institution)).filter((c) => c.patient === patient)
     json(ctx, 200, consentBundle(consents, `${deps.web.publicUrl}/fhir/Consent?patient=${encodeURIComponent(patient)}`), FHIR_JSON)

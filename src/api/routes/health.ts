@@ -26,11 +26,11 @@ export function healthRoutes(deps: AppDeps): Router {
     ctx.set('Cache-Control', 'no-store')
     json(ctx, report.status === 'ok' ? 200 : 503, report)
   }
-  doc(router, { method: 'get', path: '/health', tag: 'operations', summary: 'Readiness report under its older name', auth: 'none', replies: { 200: { description: 'Ready', schema: HealthReply }, 503: { description: 'Not ready', schema: HealthReply } } })
+  doc(router, { method: 'get', path: '/health', tag: 'operations', summary: 'Readiness report under its older name', replies: { 200: { description: 'Ready', schema: HealthReply }, 503: { description: 'Not ready', schema: HealthReply } } })
   router.get('/health', ready)
-  doc(router, { method: 'get', path: '/health/ready', tag: 'operations', summary: 'Ready: database, chain and migrations OK', auth: 'none', replies: { 200: { description: 'Ready', schema: HealthReply }, 503: { description: 'Not ready', schema: HealthReply } } })
+  doc(router, { method: 'get', path: '/health/ready', tag: 'operations', summary: 'Ready: database, chain and migrations OK', replies: { 200: { description: 'Ready', schema: HealthReply }, 503: { description: 'Not ready', schema: HealthReply } } })
   router.get('/health/ready', ready)
-  doc(router, { method: 'get', path: '/health/live', tag: 'operations', summary: 'Live: the process answers', auth: 'none', replies: { 200: { description: 'Alive', schema: LiveReply } } })
+  doc(router, { method: 'get', path: '/health/live', tag: 'operations', summary: 'Live: the process answers', replies: { 200: { description: 'Alive', schema: LiveReply } } })
   router.get('/health/live', (ctx) => {
     ctx.set('Cache-Control', 'no-store')
     json(ctx, 200, { status: 'ok', ...(deps.worker !== undefined ? { worker: deps.worker } : {}) })

@@ -25,7 +25,7 @@ const FAILURE_PROBLEM: Record<ResolutionFailure, ProblemCode> = {
 export function identifierRoutes(deps: AppDeps): Router {
   const router = new Router()
 
-  doc(router, { method: 'get', path: '/1.0/identifiers/:did', tag: 'identifiers', summary: 'DID resolution (universal-resolver driver interface)', auth: 'none', replies: { 200: { description: 'The DID resolution result', schema: JsonObject } }, problems: ['invalid-did', 'did-not-found', 'did-method-not-supported'] })
+  doc(router, { method: 'get', path: '/1.0/identifiers/:did', tag: 'identifiers', summary: 'DID resolution (universal-resolver driver interface)', replies: { 200: { description: 'The DID resolution result', schema: JsonObject } }, problems: ['invalid-did', 'did-not-found', 'did-method-not-supported'] })
   router.get('/1.0/identifiers/:did', async (ctx) => {
     const representation = negotiate(ctx.get('accept'))
     if (!representation) {

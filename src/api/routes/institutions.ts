@@ -1,11 +1,9 @@
 import Router from '@koa/router'
 import { z } from 'zod'
-import { AppError } from '../../errors.js'
 import { JURISDICTION } from '../../credentials/identifiers.js'
 import { INSTITUTION_KINDS } from '../../institutions/institution.entity.js'
 import { toView } from '../../institutions/service.js'
 import { parseOrThrow } from '../../validation.js'
-import { callerOf, requireAdmin } from '../auth.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
@@ -24,9 +22,8 @@ const RotateRequest = z.strictObject({ reason: z.enum(['superseded', 'compromise
 export function institutionRoutes(deps: AppDeps): Router {
   const router = new Router()
 
-  doc(router, { method: 'post', path: '/institutions', tag: 'institutions', summary: 'Create an institution (did:ethr anchored on chain) and its API key', auth: 'admin', body: NewInstitution, replies: { 201: { description: 'Created; the API key is shown once', schema: NewInstitutionReply } }, problems: ['chain-unavailable'] })
+  doc(router, { method: 'post', path: '/institutions', tag: 'institutions', summary: 'Create an institution (did:ethr anchored on chain) and its API key', body: NewInstitution, replies: { 201: { description: 'Created; the API key is shown once', schema: NewInstitutionReply } }, problems: ['chain-unavailable'] })
   router.post('/institutions', async (ctx) => {
-    requireAdmin(ctx)
     const input = parseOrThrow(NewInstitution, ctx.state.body) as z.infer<typeof NewInstitution> & { kind: 'board' }
     const { institution, apiKey } = await deps.institutions.create(input, auditContext(ctx),
     )
@@ -35,35 +32,30 @@ export function institutionRoutes(deps: AppDeps): Router {
     json(ctx, 201, { ...institution, apiKey })
   })
 
-  doc(router, { method: 'get', path: '/institutions/:id', tag: 'institutions', summary: 'An institution (itself, or any with the admin token)', auth: 'admin-or-institution', replies: { 200: { description: 'The institution', schema: InstitutionView } } })
+  doc(router, { method: 'get', path: '/institutions/:id', tag: 'institutions', summary: 'An institution (itself, or any with the admin token)', replies: { 200: { description: 'The institution', schema: InstitutionView } } })
   router.get('/institutions/:id', async (ctx) => {
-    const caller = callerOf(ctx)
-    if (caller.kind === 'anonymous') throw new AppError('unauthorized', 'this needs an API key or the admin token')
-    if (caller.kind === 'institution' && caller.institution.id !== ctx.params.id) {
-      throw new AppError('forbidden', 'an institution may read only its own record')
-    }
     json(ctx, 200, toView(await deps.institutions.get(ctx.params.id)))
   })
 
   /** The institution's own policy: how old a receipt it relies on may be (days). */
-  doc(router, { method: 'patch', path: '/institutions/:id/policy', tag: 'institutions', summary: 'Set the institution’s receipt window', auth: 'admin-or-institution', body: PolicyRequest, replies: { 200: { description: 'The institution', schema: InstitutionView } } })
+  doc(router, { method: 'patch', path: '/institutions/:id/policy', tag: 'institutions', summary: 'Set the institution’s receipt window', body: PolicyRequest, replies: { 200: { description: 'The institution', schema: InstitutionView } } })
   router.patch('/institutions/:id/policy', async (ctx) => {
-    const caller = callerOf(ctx)
-    if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs the institution's API key or the admin token")
-    if (caller.kind === 'institution' && caller.institution.id !== ctx.params.id) throw new AppError('forbidden', 'an institution may change only its own policy')
     const policy = parseOrThrow(PolicyRequest, ctx.state.body)
     await deps.institutions.get(ctx.params.id)
     json(ctx, 200, await deps.institutions.setPolicy(ctx.params.id, policy, auditContext(ctx)))
   })
 
+  /** Replaces a leaked API key: the old one stops working at once, and the sessions it opened end. */
+  doc(router, { method: 'post', path: '/institutions/:id/api-key', tag: 'institutions', summary: 'Replace the API key (shown once; the old key and its page sessions stop at once)', replies: { 200: { description: 'The institution and its new key', schema: NewInstitutionReply } } })
+  router.post('/institutions/:id/api-key', async (ctx) => {
+    const { institution, apiKey } = await deps.institutions.replaceApiKey(ctx.params.id, auditContext(ctx), (m) => deps.web.sessions.endAllOf(ctx.params.id, m))
+    ctx.set('Cache-Control', 'no-store')
+    json(ctx, 200, { ...institution, apiKey })
+  })
+
   /** Rotates the institution's signing key on chain; `compromised` also invalidates what the old key signed. */
-  doc(router, { method: 'post', path: '/institutions/:id/keys/rotate', tag: 'institutions', summary: 'Rotate the signing key on chain', auth: 'admin-or-institution', body: RotateRequest, replies: { 200: { description: 'The rotation', schema: JsonObject } }, problems: ['chain-unavailable', 'conflict'] })
+  doc(router, { method: 'post', path: '/institutions/:id/keys/rotate', tag: 'institutions', summary: 'Rotate the signing key on chain', body: RotateRequest, replies: { 200: { description: 'The rotation', schema: JsonObject } }, problems: ['chain-unavailable', 'conflict'] })
   router.post('/institutions/:id/keys/rotate', async (ctx) => {
-    const caller = callerOf(ctx)
-    if (caller.kind === 'anonymous') throw new AppError('unauthorized', "this needs the institution's API key or the admin token")
-    if (caller.kind === 'institution' && caller.institution.id !== ctx.params.id) {
-      throw new AppError('forbidden', 'an institution may rotate only its own keys')
-    }
     const { reason } = parseOrThrow(RotateRequest, ctx.state.body)
     const institution = await deps.institutions.get(ctx.params.id)
     const rotation = await deps.keyRotation.rotate(institution, reason, auditContext(ctx),

@@ -1,7 +1,7 @@
 import Router from '@koa/router'
 import { z } from 'zod'
 import { parseOrThrow } from '../../validation.js'
-import { requireInstitution } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
@@ -16,9 +16,9 @@ const ListQuery = z.strictObject({
 export function notificationRoutes(deps: AppDeps): Router {
   const router = new Router()
 
-  doc(router, { method: 'get', path: '/notifications', tag: 'notifications', summary: 'The institution’s notices, newest first', auth: 'institution', query: ListQuery, replies: { 200: { description: 'A page of notices', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/notifications', tag: 'notifications', summary: 'The institution’s notices, newest first', query: ListQuery, replies: { 200: { description: 'A page of notices', schema: JsonObject } } })
   router.get('/notifications', async (ctx) => {
-    const institution = requireInstitution(ctx)
+    const institution = institutionOf(ctx)
     const query = parseOrThrow(ListQuery, ctx.query, { prefix: 'query' })
     ctx.set('Cache-Control', 'no-store')
     json(ctx, 200, await deps.notices.list(institution.id, query))

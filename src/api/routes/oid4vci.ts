@@ -7,7 +7,7 @@ import { WALLET_FORMATS } from '../../oid4vc/formats.js'
 import { OAuthError } from '../../oid4vc/oauth-error.js'
 import { parseOrThrow } from '../../validation.js'
 import { auditContext } from '../audit-context.js'
-import { requireInstitution } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import type { AppDeps } from '../app.js'
 import { WALLET_PROTOCOL_PATH } from '../oauth-errors.js'
 import { json } from '../reply.js'
@@ -44,55 +44,55 @@ export function oid4vciRoutes(deps: AppDeps): Router {
   const issuer = deps.oid4vci
 
   /** An institution offers a credential to a wallet: 201 with an `openid-credential-offer://` URI. */
-  doc(router, { method: 'post', path: '/oid4vci/offers', tag: 'oid4vci', summary: 'Offer a credential to a wallet (openid-credential-offer:// URI)', auth: 'institution', body: OfferRequest, replies: { 201: { description: 'The offer', schema: z.looseObject({ id: z.string(), offer: z.string().startsWith('openid-credential-offer://'), expiresAt: z.string() }) } }, problems: ['invalid-credential'] })
+  doc(router, { method: 'post', path: '/oid4vci/offers', tag: 'oid4vci', summary: 'Offer a credential to a wallet (openid-credential-offer:// URI)', body: OfferRequest, replies: { 201: { description: 'The offer', schema: z.looseObject({ id: z.string(), offer: z.string().startsWith('openid-credential-offer://'), expiresAt: z.string() }) } }, problems: ['invalid-credential'] })
   router.post('/oid4vci/offers', async (ctx) => {
-    const institution = requireInstitution(ctx)
+    const institution = institutionOf(ctx)
     const input = parseOrThrow(OfferRequest, ctx.state.body)
     const created = await issuer.createOffer(institution, input, auditContext(ctx).actor)
     ctx.set('Location', `/oid4vci/offers/${created.id}`)
     json(ctx, 201, created)
   })
 
-  doc(router, { method: 'get', path: '/oid4vci/offers/:id', tag: 'oid4vci', summary: 'An offer’s state', auth: 'institution', replies: { 200: { description: 'The offer state', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/oid4vci/offers/:id', tag: 'oid4vci', summary: 'An offer’s state', replies: { 200: { description: 'The offer state', schema: JsonObject } } })
   router.get('/oid4vci/offers/:id', async (ctx) => {
-    const institution = requireInstitution(ctx)
+    const institution = institutionOf(ctx)
     const offer = await issuer.offerState(institution, ctx.params.id)
     if (!offer) throw new AppError('not-found', `no offer ${ctx.params.id} of this institution`)
     json(ctx, 200, offer)
   })
 
-  doc(router, { method: 'get', path: '/.well-known/openid-credential-issuer/oid4vci/:institutionId', tag: 'oid4vci', summary: 'OID4VCI credential issuer metadata', auth: 'none', replies: { 200: { description: 'Metadata', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/.well-known/openid-credential-issuer/oid4vci/:institutionId', tag: 'oid4vci', summary: 'OID4VCI credential issuer metadata', replies: { 200: { description: 'Metadata', schema: JsonObject } } })
   router.get('/.well-known/openid-credential-issuer/oid4vci/:institutionId', async (ctx) => {
     const metadata = await issuer.metadata(ctx.params.institutionId)
     if (!metadata) throw new AppError('not-found', `no credential issuer ${ctx.params.institutionId}`)
     json(ctx, 200, metadata)
   })
 
-  doc(router, { method: 'get', path: '/.well-known/oauth-authorization-server/oid4vci/:institutionId', tag: 'oid4vci', summary: 'OAuth authorization server metadata', auth: 'none', replies: { 200: { description: 'Metadata', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/.well-known/oauth-authorization-server/oid4vci/:institutionId', tag: 'oid4vci', summary: 'OAuth authorization server metadata', replies: { 200: { description: 'Metadata', schema: JsonObject } } })
   router.get('/.well-known/oauth-authorization-server/oid4vci/:institutionId', async (ctx) => {
     const metadata = await issuer.authorizationServerMetadata(ctx.params.institutionId)
     if (!metadata) throw new AppError('not-found', `no authorization server ${ctx.params.institutionId}`)
     json(ctx, 200, metadata)
   })
 
-  doc(router, { method: 'get', path: '/oid4vci/:institutionId/credential-offer/:code', tag: 'oid4vci', summary: 'The credential offer behind a credential_offer_uri', auth: 'none', replies: { 200: { description: 'The credential offer', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/oid4vci/:institutionId/credential-offer/:code', tag: 'oid4vci', summary: 'The credential offer behind a credential_offer_uri', replies: { 200: { description: 'The credential offer', schema: JsonObject } } })
   router.get('/oid4vci/:institutionId/credential-offer/:code', underIssuer, async (ctx) => {
     const offer = await issuer.offerDocument(ctx.params.institutionId, ctx.params.code)
     if (!offer) throw new OAuthError('invalid_request', 'no open credential offer at this URI')
     noStore(ctx, offer)
   })
 
-  doc(router, { method: 'post', path: '/oid4vci/:institutionId/token', tag: 'oid4vci', summary: 'Token endpoint (pre-authorized code grant; OAuth errors)', auth: 'none', replies: { 200: { description: 'An access token', schema: JsonObject }, 400: { description: 'An OAuth error object', schema: JsonObject } } })
+  doc(router, { method: 'post', path: '/oid4vci/:institutionId/token', tag: 'oid4vci', summary: 'Token endpoint (pre-authorized code grant; OAuth errors)', replies: { 200: { description: 'An access token', schema: JsonObject }, 400: { description: 'An OAuth error object', schema: JsonObject } } })
   router.post('/oid4vci/:institutionId/token', underIssuer, async (ctx) => {
     noStore(ctx, await issuer.token(ctx.params.institutionId, formOf(ctx)))
   })
 
-  doc(router, { method: 'post', path: '/oid4vci/:institutionId/nonce', tag: 'oid4vci', summary: 'Nonce endpoint', auth: 'none', replies: { 200: { description: 'A c_nonce', schema: JsonObject } } })
+  doc(router, { method: 'post', path: '/oid4vci/:institutionId/nonce', tag: 'oid4vci', summary: 'Nonce endpoint', replies: { 200: { description: 'A c_nonce', schema: JsonObject } } })
   router.post('/oid4vci/:institutionId/nonce', underIssuer, async (ctx) => {
     noStore(ctx, await issuer.nonce(ctx.params.institutionId))
   })
 
-  doc(router, { method: 'post', path: '/oid4vci/:institutionId/credential', tag: 'oid4vci', summary: 'Credential endpoint (proofs.jwt)', auth: 'wallet-access-token', replies: { 200: { description: 'The credential', schema: JsonObject }, 400: { description: 'An OID4VCI error object', schema: JsonObject } } })
+  doc(router, { method: 'post', path: '/oid4vci/:institutionId/credential', tag: 'oid4vci', summary: 'Credential endpoint (proofs.jwt)', replies: { 200: { description: 'The credential', schema: JsonObject }, 400: { description: 'An OID4VCI error object', schema: JsonObject } } })
   router.post('/oid4vci/:institutionId/credential', underIssuer, async (ctx) => {
     const bearer = /^Bearer\s+(\S{1,200})$/i.exec(ctx.get('authorization'))?.[1]
     if (ctx.state.form) throw new OAuthError('invalid_credential_request', 'send the Credential Request as application/json')

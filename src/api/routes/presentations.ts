@@ -35,7 +35,7 @@ export function presentationRoutes(deps: AppDeps): Router {
    * and domain, and every credential in it. A patient credential needs a consent for a verifier: without an
    * institution key (and a patient purpose) the `consent` check fails and says why.
    */
-  doc(router, { method: 'post', path: '/presentations/verify', tag: 'verification', summary: 'VC API: verify a presentation bound to a challenge and domain', auth: 'optional-institution', body: VerifyPresentationRequest, replies: { 200: { description: 'Every check passed', schema: VerdictReply } }, problems: ['verification-failed', 'chain-unavailable'] })
+  doc(router, { method: 'post', path: '/presentations/verify', tag: 'verification', summary: 'VC API: verify a presentation bound to a challenge and domain', body: VerifyPresentationRequest, replies: { 200: { description: 'Every check passed', schema: VerdictReply } }, problems: ['verification-failed', 'chain-unavailable'] })
   router.post('/presentations/verify', async (ctx) => {
     const { verifiablePresentation, options } = parseOrThrow(VerifyPresentationRequest, ctx.state.body)
     const verified = await verifyAnyPresentation(verifiablePresentation as SignedPresentationInput, options, deps.verifyContext)

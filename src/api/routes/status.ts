@@ -7,7 +7,7 @@ import { STATUS_REASONS, type StatusReason, type StatusRequest } from '../../sta
 import { AppError } from '../../errors.js'
 import { envelope } from '../../credentials/vc-jose.js'
 import { parseOrThrow } from '../../validation.js'
-import { requireInstitution } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
@@ -27,18 +27,18 @@ export function statusRoutes(deps: AppDeps): Router {
   const router = new Router()
 
   /** VC API: change a credential's status. Only its issuer may; revocation is final. */
-  doc(router, { method: 'post', path: '/credentials/status', tag: 'status', summary: 'VC API: change a credential’s status (issuer only)', auth: 'institution', body: ChangeStatusRequest, replies: { 200: { description: 'The new status', schema: JsonObject } }, problems: ['not-found', 'conflict'] })
+  doc(router, { method: 'post', path: '/credentials/status', tag: 'status', summary: 'VC API: change a credential’s status (issuer only)', body: ChangeStatusRequest, replies: { 200: { description: 'The new status', schema: JsonObject } }, problems: ['not-found', 'conflict'] })
   router.post('/credentials/status', async (ctx) => {
-    const issuer = requireInstitution(ctx)
+    const issuer = institutionOf(ctx)
     const body = parseOrThrow(ChangeStatusRequest, ctx.state.body)
     const reason: StatusReason = body.reason ?? (body.credentialStatus.every((s) => s.status === 'active') ? 'reinstated' : 'unspecified')
     const result = await deps.status.change(issuer, body.credentialId, body.credentialStatus as StatusRequest[], reason, auditContext(ctx))
     json(ctx, 200, result)
   })
 
-  doc(router, { method: 'get', path: '/credentials/:id/status', tag: 'status', summary: 'A credential’s status, entries and history (issuer only)', auth: 'institution', replies: { 200: { description: 'The status', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/credentials/:id/status', tag: 'status', summary: 'A credential’s status, entries and history (issuer only)', replies: { 200: { description: 'The status', schema: JsonObject } } })
   router.get('/credentials/:id/status', async (ctx) => {
-    const issuer = requireInstitution(ctx)
+    const issuer = institutionOf(ctx)
     json(ctx, 200, await deps.status.statusOf(issuer, ctx.params.id))
   })
 
@@ -46,7 +46,7 @@ export function statusRoutes(deps: AppDeps): Router {
    * The public status list credential. `no-cache` lets caches keep it but revalidate every time (ETag),
    * so a revocation is seen on the very next check.
    */
-  doc(router, { method: 'get', path: '/status/:listId', tag: 'status', summary: 'A public status list credential (ETag, revalidate)', auth: 'none', replies: { 200: { description: 'The status list credential', schema: JsonObject }, 304: { description: 'Not modified' } } })
+  doc(router, { method: 'get', path: '/status/:listId', tag: 'status', summary: 'A public status list credential (ETag, revalidate)', replies: { 200: { description: 'The status list credential', schema: JsonObject }, 304: { description: 'Not modified' } } })
   router.get('/status/:listId', async (ctx) => {
     const published = await deps.status.published(ctx.params.listId)
     if (!published) throw new AppError('not-found', `no status list ${ctx.params.listId}`)
@@ -69,7 +69,7 @@ export function statusRoutes(deps: AppDeps): Router {
   })
 
   /** An IETF Status List Token (SD-JWT VCs' `status.status_list.uri`), revalidated on every use like the lists above. */
-  doc(router, { method: 'get', path: '/token-status/:listId', tag: 'status', summary: 'A public IETF Token Status List (statuslist+jwt)', auth: 'none', replies: { 200: { description: 'The status list token', type: 'application/statuslist+jwt' }, 304: { description: 'Not modified' } } })
+  doc(router, { method: 'get', path: '/token-status/:listId', tag: 'status', summary: 'A public IETF Token Status List (statuslist+jwt)', replies: { 200: { description: 'The status list token', type: 'application/statuslist+jwt' }, 304: { description: 'Not modified' } } })
   router.get('/token-status/:listId', async (ctx) => {
     const published = await deps.tokenLists.published(ctx.params.listId)
     if (!published) throw new AppError('not-found', `no status list ${ctx.params.listId}`)

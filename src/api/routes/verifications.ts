@@ -5,7 +5,7 @@ import { SignedPresentationSchema } from '../../credentials/w3c.js'
 import { AppError } from '../../errors.js'
 import { failures } from '../../verification/checks.js'
 import { parseOrThrow } from '../../validation.js'
-import { requireInstitution } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { sendVerdict } from './verdict.js'
@@ -33,22 +33,21 @@ export const VerificationRequest = z.strictObject({
   purpose: z.enum(VERIFICATION_PURPOSES),
 })
 
-const hospitals = ['hospital'] as const
 
 export function verificationRoutes(deps: AppDeps): Router {
   const router = new Router()
 
   /** A single-use, short-lived challenge bound to the hospital's DID as domain. */
-  doc(router, { method: 'post', path: '/verifications/challenges', tag: 'acceptance', summary: 'A single-use challenge for a presentation (hospital)', auth: 'institution', replies: { 201: { description: 'The challenge and domain', schema: JsonObject } } })
+  doc(router, { method: 'post', path: '/verifications/challenges', tag: 'acceptance', summary: 'A single-use challenge for a presentation (hospital)', replies: { 201: { description: 'The challenge and domain', schema: JsonObject } } })
   router.post('/verifications/challenges', async (ctx) => {
-    const hospital = requireInstitution(ctx, hospitals)
+    const hospital = institutionOf(ctx)
     json(ctx, 201, await deps.challenges.issue(hospital))
   })
 
   /** Full verification of a clinician's presentation; on success one signed acceptance receipt per credential. */
-  doc(router, { method: 'post', path: '/verifications', tag: 'acceptance', summary: 'Verify a presentation fully and sign an acceptance receipt (hospital)', auth: 'institution', body: VerificationRequest, replies: { 201: { description: 'Verified; the receipt', schema: JsonObject } }, problems: ['verification-failed', 'chain-unavailable'] })
+  doc(router, { method: 'post', path: '/verifications', tag: 'acceptance', summary: 'Verify a presentation fully and sign an acceptance receipt (hospital)', body: VerificationRequest, replies: { 201: { description: 'Verified; the receipt', schema: JsonObject } }, problems: ['verification-failed', 'chain-unavailable'] })
   router.post('/verifications', async (ctx) => {
-    const hospital = requireInstitution(ctx, hospitals)
+    const hospital = institutionOf(ctx)
     const request = parseOrThrow(VerificationRequest, ctx.state.body)
     const { verification, verdict, receipts } = await deps.verifications.verify(hospital, request as never)
     ctx.set('Location', `/verifications/${verification.id}`)
@@ -67,9 +66,9 @@ export function verificationRoutes(deps: AppDeps): Router {
     })
   })
 
-  doc(router, { method: 'get', path: '/verifications/:id', tag: 'acceptance', summary: 'A verification this hospital made', auth: 'institution', replies: { 200: { description: 'The verification', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/verifications/:id', tag: 'acceptance', summary: 'A verification this hospital made', replies: { 200: { description: 'The verification', schema: JsonObject } } })
   router.get('/verifications/:id', async (ctx) => {
-    const hospital = requireInstitution(ctx)
+    const hospital = institutionOf(ctx)
     const verification = await deps.verifications.get(hospital, ctx.params.id)
     if (!verification) throw new AppError('not-found', `no verification ${ctx.params.id} of this institution`)
     json(ctx, 200, verification)
@@ -79,7 +78,7 @@ export function verificationRoutes(deps: AppDeps): Router {
    * A receipt, for the clinician to carry to the next institution. Its URL is the capability: receipt ids
    * are random, and a receipt holds identifiers only (DIDs, credential id, digest), no personal data.
    */
-  doc(router, { method: 'get', path: '/receipts/:id', tag: 'acceptance', summary: 'A public acceptance receipt', auth: 'none', replies: { 200: { description: 'The receipt credential', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/receipts/:id', tag: 'acceptance', summary: 'A public acceptance receipt', replies: { 200: { description: 'The receipt credential', schema: JsonObject } } })
   router.get('/receipts/:id', async (ctx) => {
     const jwt = await deps.verifications.receiptJwt(ctx.params.id)
     if (!jwt) throw new AppError('not-found', `no receipt ${ctx.params.id}`)

@@ -2,7 +2,7 @@ import Router from '@koa/router'
 import { z } from 'zod'
 import { NOTICE_EVENTS } from '../../notifications/events.js'
 import { parseOrThrow } from '../../validation.js'
-import { requireInstitution } from '../auth.js'
+import { institutionOf } from '../authorization.js'
 import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
@@ -18,9 +18,9 @@ const NewWebhook = z.strictObject({
 export function webhookRoutes(deps: AppDeps): Router {
   const router = new Router()
 
-  doc(router, { method: 'post', path: '/webhooks', tag: 'notifications', summary: 'Register a webhook (the signing secret is shown once)', auth: 'institution', body: NewWebhook, replies: { 201: { description: 'The webhook', schema: JsonObject } }, problems: ['invalid-webhook-url'] })
+  doc(router, { method: 'post', path: '/webhooks', tag: 'notifications', summary: 'Register a webhook (the signing secret is shown once)', body: NewWebhook, replies: { 201: { description: 'The webhook', schema: JsonObject } }, problems: ['invalid-webhook-url'] })
   router.post('/webhooks', async (ctx) => {
-    const institution = requireInstitution(ctx)
+    const institution = institutionOf(ctx)
     const input = parseOrThrow(NewWebhook, ctx.state.body)
     const webhook = await deps.webhooks.register(institution.id, input, auditContext(ctx))
     ctx.set('Location', `/webhooks/${webhook.id}`)
@@ -29,15 +29,15 @@ export function webhookRoutes(deps: AppDeps): Router {
     json(ctx, 201, webhook)
   })
 
-  doc(router, { method: 'get', path: '/webhooks', tag: 'notifications', summary: 'The institution’s webhooks', auth: 'institution', replies: { 200: { description: 'The webhooks', schema: JsonObject } } })
+  doc(router, { method: 'get', path: '/webhooks', tag: 'notifications', summary: 'The institution’s webhooks', replies: { 200: { description: 'The webhooks', schema: JsonObject } } })
   router.get('/webhooks', async (ctx) => {
-    const institution = requireInstitution(ctx)
+    const institution = institutionOf(ctx)
     json(ctx, 200, { items: await deps.webhooks.list(institution.id) })
   })
 
-  doc(router, { method: 'delete', path: '/webhooks/:id', tag: 'notifications', summary: 'Delete a webhook (pending deliveries are cancelled)', auth: 'institution', replies: { 204: { description: 'Deleted' } } })
+  doc(router, { method: 'delete', path: '/webhooks/:id', tag: 'notifications', summary: 'Delete a webhook (pending deliveries are cancelled)', replies: { 204: { description: 'Deleted' } } })
   router.delete('/webhooks/:id', async (ctx) => {
-    const institution = requireInstitution(ctx)
+    const institution = institutionOf(ctx)
     await deps.webhooks.remove(institution.id, ctx.params.id, auditContext(ctx))
     ctx.status = 204
   })
