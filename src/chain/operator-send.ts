@@ -109,13 +109,15 @@ export class OperatorSender {
    */
   private async offer(tx: OperatorTx, round: Round, due: Due, hashes: string[]): Promise<Due | undefined> {
     const { policy, onResend } = this.deps
-    round.sentAt = Date.now()
     if (due === 'first' || !round.fees) {
       round.fees = await this.startingFees(round.nonce)
     } else {
       // A dropped transaction is worth sending again even when the cap leaves no room for a higher fee.
       const next = raise(round.fees, policy.maxFeePerGas) ?? (due === 'dropped' ? round.fees : undefined)
-      if (!next) return undefined // at the fee cap: nothing more to offer; keep watching what is out there
+      if (!next) {
+        round.sentAt = Date.now() // at the fee cap: nothing more to offer; watch what is out there another interval
+        return undefined
+      }
       onResend({ nonce: round.nonce, reason: due, attempt: round.attempts + 1, fees: next, previous: round.fees })
       round.fees = next
     }
