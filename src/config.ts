@@ -1,5 +1,6 @@
 import os from 'node:os'
 import path from 'node:path'
+import { parseUnits } from 'ethers'
 import { z } from 'zod'
 
 /**
@@ -121,6 +122,13 @@ export interface ChainConfig {
   operatorPrivateKey?: string
   /** How long to wait for a transaction receipt before reporting the chain unavailable. */
   txTimeoutMs: number
+  /**
+   * How long an operator transaction may stay unmined before it is sent again (same nonce, fees a quarter
+   * higher); a dropped one is sent again at once. At or above txTimeoutMs, a pending one is never re-sent.
+   */
+  txResendAfterMs: number
+  /** The most the operator offers per gas (maxFeePerGas, or gasPrice), in wei; unset = no cap. */
+  maxFeePerGas?: bigint
 }
 
 export interface LimitsConfig {
@@ -155,6 +163,8 @@ const EnvSchema = z
     ETHR_CHAIN_ID: z.coerce.number().int().positive().optional(),
     ETHR_OPERATOR_KEY: hexKey.optional(),
     TX_TIMEOUT_MS: intFrom(30_000, 100),
+    CHAIN_TX_RESEND_AFTER_MS: intFrom(15_000, 50),
+    CHAIN_MAX_FEE_GWEI: z.string().regex(/^\d{1,12}(\.\d{1,9})?$/, 'a decimal number of gwei, e.g. 50 or 0.5').refine((v) => Number(v) > 0, 'more than 0').optional(),
     BODY_LIMIT_BYTES: intFrom(256 * 1024, 1024),
     RATE_LIMIT_PER_MINUTE: intFrom(600, 1),
     AUTH_FAILURES_PER_MINUTE: intFrom(10, 1),
@@ -233,6 +243,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       chainId: e.ETHR_CHAIN_ID,
       operatorPrivateKey: e.ETHR_OPERATOR_KEY,
       txTimeoutMs: e.TX_TIMEOUT_MS,
+      txResendAfterMs: e.CHAIN_TX_RESEND_AFTER_MS,
+      maxFeePerGas: e.CHAIN_MAX_FEE_GWEI === undefined ? undefined : parseUnits(e.CHAIN_MAX_FEE_GWEI, 'gwei'),
     },
     limits: { bodyBytes: e.BODY_LIMIT_BYTES, ratePerMinute: e.RATE_LIMIT_PER_MINUTE, authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE },
     clockSkewSeconds: e.CLOCK_SKEW_SECONDS,

@@ -106,7 +106,7 @@ export async function startMedcred(
     const resolver = createDidResolver(chain, { watchPollMs: config.didCachePollMs, web: didWebPolicy(config.didWeb) })
     const agent = await createAgent({ db, kmsSecretKey: secrets.kmsSecretKey, chain, resolver })
     const database = new Database(db)
-    const registry = new RegistryWriter({ agent, chain, db: database })
+    const registry = new RegistryWriter({ agent, chain, db: database, log })
     const audit = createAudit({ db: database, agent, chain, registry, config: config.audit, log })
     const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl, audit: audit.log })
     const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log, audit: audit.log })
@@ -157,6 +157,7 @@ export async function startMedcred(
     const health = healthCheck(db, chain, opts.worker)
     const metrics = new Metrics({ db, chain, worker: opts.worker })
     audit.log.onEvent((e) => metrics.auditEvent(e))
+    registry.onResend((r) => metrics.txResent(r.reason))
     const webSessions = new WebSessionService({ db: database, institutions, adminToken: secrets.adminToken, csrfKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/web/csrf-key').digest(), config: config.web })
 
     const app = createApp({

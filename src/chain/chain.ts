@@ -26,6 +26,10 @@ export interface Chain {
   operatorQueue: SerialQueue
   local: boolean
   txTimeoutMs: number
+  /** An operator transaction unmined this long is sent again with higher fees (see OperatorSender). */
+  txResendAfterMs: number
+  /** The most the operator offers per gas, in wei; unset = no cap. */
+  maxFeePerGas?: bigint
   stop(): Promise<void>
 }
 
@@ -91,6 +95,8 @@ function assemble(a: {
     operatorQueue: new SerialQueue(),
     local: a.local,
     txTimeoutMs: a.config.txTimeoutMs,
+    txResendAfterMs: a.config.txResendAfterMs,
+    maxFeePerGas: a.config.maxFeePerGas,
     async stop() {
       a.provider.destroy()
       await a.stop()
