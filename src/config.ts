@@ -45,6 +45,15 @@ export interface Config {
   oid4vc: Oid4vcConfig
   http: HttpConfig
   web: WebConfig
+  pruning: PruningConfig
+}
+
+/** The background job that deletes expired single-use rows (src/db/pruner.ts). */
+export interface PruningConfig {
+  /** Time between runs, in seconds. */
+  intervalSeconds: number
+  /** How long past its expiry a row is kept before it is deleted, in seconds. */
+  graceSeconds: number
 }
 
 /** The HTTP edge beyond limits: who may read metrics, which browser origins may call, how long a stop waits. */
@@ -194,6 +203,8 @@ const EnvSchema = z
     SHUTDOWN_GRACE_MS: intFrom(10_000, 0, 300_000),
     WEB_SESSION_TTL_SECONDS: intFrom(8 * 3600, 60, 7 * 86_400),
     WEB_SIGN_IN_LINK_TTL_SECONDS: intFrom(900, 10, 86_400),
+    PRUNE_INTERVAL_SECONDS: intFrom(600, 1, 86_400),
+    PRUNE_GRACE_SECONDS: intFrom(86_400, 0, 30 * 86_400),
     WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     WEBHOOK_POLL_MS: intFrom(500, 10, 60_000),
     WEBHOOK_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
@@ -261,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       requestTtlSeconds: e.OID4VP_REQUEST_TTL_SECONDS,
     },
     web: { sessionTtlSeconds: e.WEB_SESSION_TTL_SECONDS, signInLinkTtlSeconds: e.WEB_SIGN_IN_LINK_TTL_SECONDS },
+    pruning: { intervalSeconds: e.PRUNE_INTERVAL_SECONDS, graceSeconds: e.PRUNE_GRACE_SECONDS },
     statusLists: {
       allowedHosts: e.STATUS_LIST_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: e.STATUS_LIST_ALLOW_LOOPBACK === '1',

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { DataSource } from 'typeorm'
 import { createAgent, type MedcredAgent } from './agent/agent.js'
 import { createApp } from './api/app.js'
-import { RateLimits, rateCounterFor } from './api/rate-limit.js'
+import { RateLimits, rateCounterFor, rateLimitPruneRule } from './api/rate-limit.js'
 import { answerClientErrorsAsProblems } from './api/client-error.js'
 import type { Logger } from './api/problem.js'
 import type { HealthReport } from './api/routes/health.js'
@@ -23,7 +23,7 @@ import { StatusService } from './status/service.js'
 import { TokenStatusLists } from './status/token-status-list.js'
 import { TrustRegistry } from './trust/service.js'
 import { trustCheck } from './trust/trust-check.js'
-import { ChallengeService } from './acceptance/challenges.js'
+import { ChallengeService, challengePruneRule } from './acceptance/challenges.js'
 import { VerificationService } from './acceptance/verifications.js'
 import { AcceptanceService } from './acceptance/acceptances.js'
 import { CredentialingFileService } from './acceptance/credentialing-file.js'
@@ -32,7 +32,9 @@ import { IssuanceService } from './issuance/service.js'
 import { ConsentService } from './consent/service.js'
 import { Oid4vciIssuer } from './oid4vc/issuer.js'
 import { Oid4vpVerifier } from './oid4vc/verifier.js'
-import { WebSessionService } from './web/sessions.js'
+import { WebSessionService, webSessionPruneRules } from './web/sessions.js'
+import { Pruner } from './db/pruner.js'
+import { oid4vcPruneRules } from './oid4vc/pruning.js'
 import { createHmac } from 'node:crypto'
 import { jsonLogger } from './log.js'
 import { Metrics } from './metrics.js'
@@ -71,6 +73,8 @@ export interface Medcred {
   audit: AuditLog
   /** Cuts and anchors audit batches in the background; `runOnce()` runs it now (tests, scripts). */
   auditAnchorer: AuditAnchorer
+  /** Deletes expired single-use rows in the background; `pruneOnce()` runs it now (tests, scripts). */
+  pruner: Pruner
   /** The Koa app serving HTTP (for tests that walk its routers, see routersOf). */
   app: import('koa')
   /** This process's Prometheus metrics (served at /metrics). */
@@ -92,7 +96,7 @@ export async function startMedcred(
   log: Logger = jsonLogger(),
   /**
    * `background: false` for all but one of several workers: they serve HTTP while one worker runs the
-   * webhook deliveries, audit anchoring and unfinished key rotations (each is replica-safe anyway; this
+   * webhook deliveries, audit anchoring, pruning of expired single-use rows and unfinished key rotations (each is replica-safe anyway; this
    * only spares the database the extra polling).
    */
   opts: { background?: boolean; worker?: number } = {},
@@ -159,6 +163,13 @@ export async function startMedcred(
     audit.log.onEvent((e) => metrics.auditEvent(e))
     registry.onResend((r) => metrics.txResent(r.reason))
     const webSessions = new WebSessionService({ db: database, institutions, adminToken: secrets.adminToken, csrfKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/web/csrf-key').digest(), config: config.web })
+    const pruner = new Pruner({
+      db: database,
+      rules: [...oid4vcPruneRules, ...webSessionPruneRules, challengePruneRule, rateLimitPruneRule],
+      log,
+      intervalMs: config.pruning.intervalSeconds * 1000,
+      graceMs: config.pruning.graceSeconds * 1000,
+    })
 
     const app = createApp({
       limits: config.limits,
@@ -197,6 +208,7 @@ export async function startMedcred(
     if (background) {
       notifications.worker.start()
       audit.anchorer.start()
+      pruner.start()
     }
     const resuming = background ? resumeKeyRotations(keyRotation, log) : Promise.resolve()
     return {
@@ -213,6 +225,7 @@ export async function startMedcred(
       notifier: notifications.notifier,
       audit: audit.log,
       auditAnchorer: audit.anchorer,
+      pruner,
       metrics,
       app,
       async stop() {
@@ -225,6 +238,7 @@ export async function startMedcred(
         // Attempts in flight finish and are recorded before the database goes away.
         await notifications.worker.stop()
         await audit.anchorer.stop()
+        await pruner.stop()
         await resuming
         await openDb.destroy()
         await resolver.close()

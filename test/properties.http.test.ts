@@ -1,16 +1,11 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HolderWallet } from '../src/holder/wallet.js'
-import { bodyBytes, bodyCase, FC_RUNS, FC_SEED, hostilePathSegment, hostileQuery, type BodyCase } from './helpers/arbitraries.js'
+import { bodyBytes, bodyCase, FC_RUNS, FC_SEED, hostilePathSegment, hostileQuery, shortReport, type BodyCase } from './helpers/arbitraries.js'
 import { checkTrail } from './helpers/audit.js'
 import { signConsent, signRevocation } from './helpers/consent.js'
 import { licenseCredential, patientIdentityCredential } from './helpers/fixtures.js'
 import { startTestService, type TestService } from './helpers/service.js'
-
-/** fast-check's report, cut short: a counterexample may hold a 600 kB string. */
-function shortReport<T>(details: fc.RunDetails<T>): void {
-  if (details.failed) throw new Error(`${fc.defaultReportMessage(details)?.slice(0, 4000)}\n${String((details.errorInstance as Error)?.message ?? '').slice(0, 4000)}`)
-}
 
 type Who = 'none' | 'admin' | 'own' | 'other' | 'bogus'
 interface Endpoint {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { licenseCredential } from './helpers/fixtures.js'
 import { startTestService, type TestService } from './helpers/service.js'
+import { signInPage } from './helpers/web.js'
 
 /** The office page's paste flows over plain HTTP (the browser test covers the presentation; these the rest). */
 describe('the office page: receipts, credentialing files, lone credentials', () => {
@@ -36,8 +37,7 @@ describe('the office page: receipts, credentialing files, lone credentials', () 
     const vp = await clinician.present([license], binding)
     const verified = await svc.api.post('/verifications', { verifiablePresentation: vp.proof.jwt, challenge: binding.challenge, domain: binding.domain, purpose: 'onboarding' }, mercy.apiKey)
     receipt = verified.body.receipts[0].proof.jwt
-    const signIn = await fetch(`${svc.url}/web/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: svc.url }, body: `secret=${encodeURIComponent(stLukes.apiKey)}` })
-    cookie = `medcred_session=${/medcred_session=([^;]+)/.exec(signIn.headers.get('set-cookie')!)![1]}`
+    cookie = (await signInPage(svc.url, stLukes.apiKey)).cookie
   })
   afterAll(() => svc?.dispose())
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSessionEntity, WebSignInLinkEntity } from '../src/web/session.entities.js'
 import { startTestService, type TestService } from './helpers/service.js'
+import { sessionCookieOf } from './helpers/web.js'
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString()
 
@@ -12,7 +13,7 @@ describe('page sessions', () => {
   async function signIn(secret: string) {
     return fetch(`${svc.url}/web/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: svc.url }, body: form({ secret }) })
   }
-  const cookieOf = (res: Response) => /medcred_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? ''
+  const cookieOf = sessionCookieOf
 
   beforeAll(async () => {
     svc = await startTestService({ env: { AUTH_FAILURES_PER_MINUTE: '3' } })

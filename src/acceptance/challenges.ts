@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import type { Database } from '../db/database.js'
+import type { PruneRule } from '../db/pruner.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { ChallengeEntity } from './acceptance.entities.js'
+
+/**
+ * Challenges past their expiry, used or not: a presentation answering one is refused either way (as
+ * "expired" until pruned, as "not issued to this verifier" after). Verifications keep their own record.
+ */
+export const challengePruneRule: PruneRule = { name: 'verification-challenge', table: 'medcred_challenge', key: 'challenge', where: '"expiresAt" < $1', params: (c) => [c.toISOString()] }
 
 /**
  * Challenges for presentations: issued by the service to a verifier, bound to its domain (its DID),

@@ -51,7 +51,7 @@ import { oid4vpRoutes } from './routes/oid4vp.js'
 import { signInLinkRoutes } from './routes/sign-in-links.js'
 import { fhirRoutes } from './routes/fhir.js'
 import type { WebDeps } from '../web/context.js'
-import { WEB_PATH, webFrame, webRoutes } from '../web/routes.js'
+import { WEB_PATH, webErrors, webRoutes, webSession } from '../web/routes.js'
 
 /** Everything the HTTP layer calls; built by the composition root (src/service.ts), in tests too. */
 export interface AppDeps {
@@ -112,10 +112,11 @@ export function createApp(deps: AppDeps): Koa {
   app.use(cachePolicy())
   app.use(problems(deps.log))
   app.use(oauthErrors(deps.log))
+  app.use(webErrors(deps.log))
   app.use(authenticate(deps, { foreignBearer: OWN_BEARER_PATH }))
   app.use(rateLimit(deps.rateLimits))
   app.use(jsonBody(deps.limits.bodyBytes, { formPaths: new RegExp(`${WALLET_PROTOCOL_PATH.source}|${WEB_PATH.source}`) }))
-  app.use(webFrame(deps, deps.log))
+  app.use(webSession(deps))
 
   const routers = [webRoutes, signInLinkRoutes, fhirRoutes, healthRoutes, institutionRoutes, credentialRoutes, statusRoutes, typeMetadataRoutes, presentationRoutes, identifierRoutes, trustRoutes, verificationRoutes, acceptanceRoutes, consentRoutes, webhookRoutes, notificationRoutes, auditRoutes, oid4vciRoutes, oid4vpRoutes, metricsRoutes].map((routes) => routes(deps))
   let document: Record<string, unknown> | undefined

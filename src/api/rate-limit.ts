@@ -1,10 +1,18 @@
 import type { Context, Next } from 'koa'
 import type { DataSource } from 'typeorm'
+import type { PruneRule } from '../db/pruner.js'
 import { AppError } from '../errors.js'
 import type { LimitsConfig } from '../config.js'
 import type { Logger } from './problem.js'
 
 const WINDOW_MS = 60_000
+
+/**
+ * Counts of windows that have ended (each row is one client's latest window; a client seen again starts a
+ * new one anyway). PostgreSQL only writes them; on SQLite the table stays empty. Between the sweeps that
+ * busy traffic triggers (DatabaseRateCounter), this clears what quiet hours leave behind.
+ */
+export const rateLimitPruneRule: PruneRule = { name: 'rate-limit', table: 'medcred_rate_limit', key: 'key', where: '"windowStart" < $1', params: (c) => [c.getTime() - WINDOW_MS] }
 
 /** Counts hits per key in fixed one-minute windows; `hit` returns the count in the current window. */
 export interface RateCounter {

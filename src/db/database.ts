@@ -95,16 +95,31 @@ export class Database {
     return this.isPostgres ? manager.query(sql, params) : this.sqlite<T>(sql, params)
   }
 
+  /**
+   * A write statement (UPDATE or DELETE) inside `manager`'s transaction, with the placeholders of `rows`;
+   * returns how many rows it changed, on either database.
+   */
+  async change(manager: EntityManager, sql: string, params: unknown[]): Promise<number> {
+    // TypeORM answers an UPDATE or DELETE on PostgreSQL with [rows, rowCount].
+    if (this.isPostgres) return Number(((await manager.query(sql, params)) as [unknown, number])[1] ?? 0)
+    return this.prepared(sql).run(...params).changes
+  }
+
   private sqlite<T>(sql: string, params: unknown[]): T[] {
+    const statement = this.prepared(sql)
+    if (statement.reader) return statement.all(...params) as T[]
+    statement.run(...params)
+    return []
+  }
+
+  private prepared(sql: string): PreparedStatement {
     let statement = this.statements.get(sql)
     if (!statement) {
       const sqlite = (this.ds.driver as unknown as { databaseConnection: { prepare(sql: string): PreparedStatement } }).databaseConnection
       statement = sqlite.prepare(sql.replace(/\$\d+/g, '?'))
       this.statements.set(sql, statement)
     }
-    if (statement.reader) return statement.all(...params) as T[]
-    statement.run(...params)
-    return []
+    return statement
   }
 
   private readonly statements = new Map<string, PreparedStatement>()
@@ -114,7 +129,7 @@ interface PreparedStatement {
   /** Whether the statement returns rows (better-sqlite3 refuses `all` on one that does not). */
   reader: boolean
   all(...params: unknown[]): unknown[]
-  run(...params: unknown[]): unknown
+  run(...params: unknown[]): { changes: number }
 }
 
 /**

@@ -20,7 +20,9 @@ const LICENSE_TYPES = ['MD', 'DO', 'RN', 'NP', 'PA', 'DDS', 'PharmD']
 /** The license form's fields, as the API's issue body: the same schema checks them, then the same capability. */
 function licenseFromForm(f: Record<string, string>, board: InstitutionRow) {
   const date = (f.expirationDate ?? '').trim()
-  const expirationDate = /^\d{4}-\d{2}-\d{2}$/.test(date) ? new Date(`${date}T23:59:59Z`).toISOString() : date || undefined
+  // A date input's day ends the license; a day no calendar has (2026-13-01, 2026-02-30) is left as typed for the schema to refuse.
+  const endOfDay = /^\d{4}-\d{2}-\d{2}$/.test(date) ? new Date(`${date}T23:59:59Z`) : undefined
+  const expirationDate = endOfDay && !Number.isNaN(endOfDay.getTime()) && endOfDay.toISOString().startsWith(date) ? endOfDay.toISOString() : date || undefined
   const subject = (f.subject ?? '').trim()
   const credential = {
     type: ['VerifiableCredential', 'ClinicianLicenseCredential'],

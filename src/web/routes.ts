@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import Router from '@koa/router'
 import type { Context, Next } from 'koa'
 import { AppError, PROBLEMS } from '../errors.js'
-import type { Logger } from '../api/problem.js'
+import { knownError, type Logger } from '../api/problem.js'
 import { adminRoutes } from './admin.js'
 import { boardRoutes } from './board.js'
 import { formOf, sendPage, seeOther, sessionOf, type PageDeps } from './context.js'
@@ -47,12 +47,12 @@ function homeOf(ctx: Context): string {
 }
 
 /**
- * The pages' frame: security headers; the session from its cookie (the request's caller, so the same
- * capability calls and audit events as the API); the CSRF token checked on every POST but sign-in; a POST
- * from another origin refused; and every error shown as a page a person can read, not problem+json.
+ * The pages' edge, mounted right inside `problems` (before authentication, rate limiting and the body
+ * reader), so that whatever refuses a page request is answered as a page: security headers on every reply,
+ * and every error, a body over the limit, a field given twice or a 429 included, shown as a page a person
+ * can read, not problem+json. The stack of an unexpected error goes to the log, never to the page.
  */
-export function webFrame(deps: PageDeps, log: Logger) {
-  const ownOrigin = new URL(deps.web.publicUrl).origin
+export function webErrors(log: Logger) {
   return async (ctx: Context, next: Next) => {
     if (!WEB_PATH.test(ctx.path)) return next()
     ctx.set('Content-Security-Policy', CSP)
@@ -62,32 +62,23 @@ export function webFrame(deps: PageDeps, log: Logger) {
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin')
     ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=()')
     try {
-      const token = cookieOf(ctx)
-      const session = token ? await deps.web.sessions.resume(token) : undefined
-      // On the pages only the session is the caller: a bearer token sent along means nothing here.
-      ctx.state.caller = { kind: 'anonymous' }
-      if (session) {
-        ctx.state.session = session
-        ctx.state.caller = session.caller
-        ctx.state.csrf = deps.web.sessions.csrfToken(session)
-      }
-      if (ctx.method === 'POST') {
-        const origin = ctx.get('origin')
-        if (origin && origin !== ownOrigin && origin !== `${ctx.protocol}://${ctx.host}`) throw new AppError('csrf-refused', `a form from ${origin} may not change anything here`)
-        if (!['/web/sign-in', '/web/sign-in-link'].includes(ctx.path)) {
-          if (!session) throw new AppError('unauthorized', 'your session has ended: sign in again')
-          if (!deps.web.sessions.csrfValid(session, formOf(ctx)._csrf)) throw new AppError('csrf-refused', 'the form has no valid CSRF token: reload the page and try again')
-        }
-      }
       await next()
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not-found', `there is no page at ${ctx.path}`)
       if (ctx.status === 405 && (ctx.body === undefined || typeof ctx.body === 'string')) throw new AppError('method-not-allowed', `${ctx.method} is not allowed on ${ctx.path}`)
     } catch (e) {
-      const err = e instanceof AppError ? e : undefined
+      // raw-body's errors (a body over the limit) are client errors here too, a lost database a 503.
+      const err = knownError(e)
       if (!err) log.error('unhandled error', { requestId: ctx.state.requestId, error: (e as Error)?.stack ?? String(e) })
+      else if (err.status >= 500) log.error(err.message, { requestId: ctx.state.requestId, cause: String((err.cause as Error)?.message ?? '') })
+      if (err?.retryAfter) ctx.set('Retry-After', String(err.retryAfter))
       const status = err?.status ?? 500
       const title = err ? PROBLEMS[err.code].title : 'Something went wrong'
-      const detail = err ? err.detail : `an internal error occurred; quote request id ${ctx.state.requestId}`
+      // The body reader speaks to API clients ("expected application/json"); a page's form is urlencoded.
+      const detail = !err
+        ? `an internal error occurred; quote request id ${ctx.state.requestId}`
+        : err.code === 'unsupported-media-type'
+          ? `a form is sent as application/x-www-form-urlencoded, not ${ctx.get('content-type') || 'without a content type'}`
+          : err.detail
       if (ctx.path.endsWith('/state')) {
         ctx.status = status
         ctx.body = { status: 'error', detail }
@@ -98,6 +89,36 @@ export function webFrame(deps: PageDeps, log: Logger) {
 ${err && Array.isArray(err.extra.checks) ? html`<p>Checks: ${(err.extra.checks as { check: string; ok: boolean }[]).map((c) => `${c.check} ${c.ok ? 'passed' : 'failed'}`).join('; ')}</p>` : ''}
 <p>${status === 401 ? html`<a href="/">Sign in</a>` : html`<a href="${homeOf(ctx)}">Back</a>`}</p><p class="hint">Request id ${ctx.state.requestId} · <code>${err?.code ?? 'internal'}</code></p>`, status)
     }
+  }
+}
+
+/**
+ * The pages' session, mounted after the body reader: the session from its cookie (the request's caller, so
+ * the same capability calls and audit events as the API); the CSRF token checked on every POST but sign-in;
+ * a POST from another origin refused.
+ */
+export function webSession(deps: PageDeps) {
+  const ownOrigin = new URL(deps.web.publicUrl).origin
+  return async (ctx: Context, next: Next) => {
+    if (!WEB_PATH.test(ctx.path)) return next()
+    const token = cookieOf(ctx)
+    const session = token ? await deps.web.sessions.resume(token) : undefined
+    // On the pages only the session is the caller: a bearer token sent along means nothing here.
+    ctx.state.caller = { kind: 'anonymous' }
+    if (session) {
+      ctx.state.session = session
+      ctx.state.caller = session.caller
+      ctx.state.csrf = deps.web.sessions.csrfToken(session)
+    }
+    if (ctx.method === 'POST') {
+      const origin = ctx.get('origin')
+      if (origin && origin !== ownOrigin && origin !== `${ctx.protocol}://${ctx.host}`) throw new AppError('csrf-refused', `a form from ${origin} may not change anything here`)
+      if (!['/web/sign-in', '/web/sign-in-link'].includes(ctx.path)) {
+        if (!session) throw new AppError('unauthorized', 'your session has ended: sign in again')
+        if (!deps.web.sessions.csrfValid(session, formOf(ctx)._csrf)) throw new AppError('csrf-refused', 'the form has no valid CSRF token: reload the page and try again')
+      }
+    }
+    await next()
   }
 }
 

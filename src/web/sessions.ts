@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { IsNull, LessThan, MoreThan, type EntityManager } from 'typeorm'
 import type { Database } from '../db/database.js'
+import type { PruneRule } from '../db/pruner.js'
 import { secretsEqual } from '../institutions/api-keys.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import type { InstitutionService } from '../institutions/service.js'
@@ -15,6 +16,12 @@ export interface Session {
   caller: SessionCaller
   expiresAt: string
 }
+
+/** Page sessions and sign-in links past their expiry: neither signs anyone in any more (used links included). */
+export const webSessionPruneRules: PruneRule[] = [
+  { name: 'web-session', table: 'medcred_web_session', key: 'id', where: '"expiresAt" < $1', params: (c) => [c.toISOString()] },
+  { name: 'web-sign-in-link', table: 'medcred_web_sign_in_link', key: 'tokenHash', where: '"expiresAt" < $1', params: (c) => [c.toISOString()] },
+]
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex')
 const newToken = () => randomBytes(32).toString('base64url')

@@ -247,3 +247,171 @@ export const hostilePathSegment: fc.Arbitrary<string> = fc.oneof(
 export const hostileQuery: fc.Arbitrary<string> = fc
   .array(fc.tuple(fc.constantFrom('after', 'limit', 'x', '__proto__', 'after[]', 'target', 'patient', 'subject', 'assuranceLevel', 'offer'), fc.oneof(hostileNumberText, hostileString.filter((s) => s.length < 200))), { maxLength: 3 })
   .map((pairs) => pairs.map(([k, v]) => `${k}=${encodeURIComponent(v.isWellFormed() ? v : v.toWellFormed())}`).join('&'))
+
+/** fast-check's report, cut short: a counterexample may hold a 600 kB string. */
+export function shortReport<T>(details: fc.RunDetails<T>): void {
+  if (details.failed) throw new Error(`${fc.defaultReportMessage(details)?.slice(0, 4000)}\n${String((details.errorInstance as Error)?.message ?? '').slice(0, 4000)}`)
+}
+
+/*
+ * Forms (`application/x-www-form-urlencoded`, the pages under /web). A form is a list of fields in order, so
+ * that what a browser never sends is still sent: a key given twice, a key with no value, a value no
+ * percent-encoding of well-formed text can produce.
+ */
+
+/** A form's fields in order; a key may repeat. */
+export type FormFields = [string, string][]
+
+/**
+ * Any hostile field value: the hostile strings, numbers at every boundary written as text, and what a form's
+ * own controls send, out of place: a date input's `YYYY-MM-DD` that is no date, a checkbox's `on`, other
+ * options of the pages' selects.
+ */
+export const hostileFormValue: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: hostileString, weight: 4 },
+  { arbitrary: hostileNumberText, weight: 1 },
+  { arbitrary: fc.constantFrom('2026-13-01', '2026-00-10', '2026-02-29', '0000-00-00', '9999-99-99', '2026-1-1', '+275760-09-13', 'on', 'off', 'revoke', 'reinstate', 'board', 'admin', 'DO'), weight: 1 },
+)
+
+/** One change to a template form. */
+export type FormMutation =
+  | { kind: 'replace'; at: number; with: string }
+  | { kind: 'delete'; at: number }
+  | { kind: 'add'; key: string; value: string }
+  | { kind: 'repeat'; at: number; value: string }
+
+export const formMutation: fc.Arbitrary<FormMutation> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), with: hostileFormValue }), weight: 5 },
+  { arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('add' as const), key: hostileKey, value: hostileFormValue }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), value: hostileFormValue }), weight: 1 },
+)
+
+/** Applies `m` to `fields`; `at` picks a field (modulo their number). */
+export function applyFormMutation(fields: FormFields, m: FormMutation): FormFields {
+  if (m.kind === 'add') return [...fields, [m.key, m.value]]
+  if (fields.length === 0) return fields
+  const i = m.at % fields.length
+  switch (m.kind) {
+    case 'replace':
+      return fields.map((f, j) => (j === i ? [f[0], m.with] : f))
+    case 'delete':
+      return fields.filter((_, j) => j !== i)
+    case 'repeat':
+      return [...fields, [fields[i][0], m.value]]
+  }
+}
+
+/**
+ * How a form's text becomes bytes. `standard`: percent-encoded UTF-8, a lone surrogate as its WTF-8 bytes
+ * (`%ED%A0%80`, what no UTF-8 decoder accepts); `plus`: the same with spaces as `+`; `raw-utf8` and
+ * `latin1`: unescaped bytes (only `&`, `=`, `%` and `+` escaped); `bad-percent`: standard, with a broken
+ * escape (`%`, `%G1`, a truncated sequence) spliced into each value.
+ */
+export interface FormEncoding {
+  style: 'standard' | 'plus' | 'raw-utf8' | 'latin1' | 'bad-percent'
+  contentType: string | null
+}
+
+export const FORM_TYPE = 'application/x-www-form-urlencoded'
+
+export const formEncoding: fc.Arbitrary<FormEncoding> = fc.oneof(
+  { arbitrary: fc.constant<FormEncoding>({ style: 'standard', contentType: FORM_TYPE }), weight: 10 },
+  {
+    arbitrary: fc.record({
+      style: fc.constantFrom('standard', 'plus', 'raw-utf8', 'latin1', 'bad-percent') as fc.Arbitrary<FormEncoding['style']>,
+      contentType: fc.constantFrom(
+        FORM_TYPE,
+        `${FORM_TYPE}; charset=utf-8`,
+        `${FORM_TYPE}; charset=iso-8859-1`,
+        `${FORM_TYPE}; charset=utf-16`,
+        'APPLICATION/X-WWW-FORM-URLENCODED',
+        'text/plain',
+        'application/json',
+        'multipart/form-data; boundary=x',
+        'text/html',
+        `${FORM_TYPE}, text/html`,
+        null,
+      ),
+    }),
+    weight: 4,
+  },
+)
+
+/** UTF-8 bytes of one code point, also of a lone surrogate (WTF-8: what `Buffer.from` would replace). */
+function wtf8(cp: number): number[] {
+  if (cp < 0x80) return [cp]
+  if (cp < 0x800) return [0xc0 | (cp >> 6), 0x80 | (cp & 63)]
+  if (cp < 0x10000) return [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)]
+  return [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)]
+}
+
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/
+const BROKEN_ESCAPES = ['%', '%G1', '%E2%82', '%ED%A0%80', '%C0%80', '%FF', '%%41', '%u00e9']
+
+function encodeFormText(s: string, style: FormEncoding['style'], salt: number): Buffer {
+  if (style === 'raw-utf8' || style === 'latin1') {
+    return Buffer.from(s.replace(/[%&=+]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`), style === 'latin1' ? 'latin1' : 'utf8')
+  }
+  let out = ''
+  for (const ch of s) {
+    if (UNRESERVED.test(ch)) out += ch
+    else if (ch === ' ' && style === 'plus') out += '+'
+    else out += wtf8(ch.codePointAt(0)!).map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')
+  }
+  if (style === 'bad-percent') {
+    const at = salt % (out.length + 1)
+    out = out.slice(0, at) + BROKEN_ESCAPES[salt % BROKEN_ESCAPES.length] + out.slice(at)
+  }
+  return Buffer.from(out, 'latin1')
+}
+
+/** The bytes of a form in `enc`. */
+export function encodeForm(fields: FormFields, enc: FormEncoding): Buffer {
+  const parts: Buffer[] = []
+  fields.forEach(([k, v], i) => {
+    if (i) parts.push(Buffer.from('&'))
+    parts.push(encodeFormText(k, enc.style, i * 7 + k.length), Buffer.from('='), encodeFormText(v, enc.style, i * 13 + v.length))
+  })
+  return Buffer.concat(parts)
+}
+
+/** Bodies no form produces: broken escapes, stray separators, bare keys, arbitrary bytes. */
+export const rawFormBody: fc.Arbitrary<Buffer> = fc.oneof(
+  fc
+    .constantFrom('%', '%%', '%zz=1', '=', '&&&', '=&=&', 'a', '==a==', '%E0%A4', '%ED%A0%80=x', 'x=%C0%80', '%00=%00', 'x=%FF%FE', '+%2B+=+', 'a=1;b=2', '_csrf', '_csrf=', '_csrf&_csrf', '__proto__=1', 'constructor[prototype][x]=1', 'a[]=1&a[]=2', 'a=%26%3D%25', '\r\n\r\n', '{"a":1}')
+    .map((s) => Buffer.from(s, 'latin1')),
+  fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s, 'utf8')),
+  fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+  fc.integer({ min: 1_000, max: 600_000 }).map((n) => Buffer.from(`x=${'%41'.repeat(Math.floor(n / 3))}`, 'latin1')),
+)
+
+/** A case for a form: its template mutated a few times, or a raw body (with the CSRF token spliced in, or not). */
+export interface FormCase {
+  body: { kind: 'mutated'; mutations: FormMutation[] } | { kind: 'raw'; bytes: Buffer; csrf: 'before' | 'after' | 'none' } | { kind: 'none' }
+  encoding: FormEncoding
+}
+
+export const formCase: fc.Arbitrary<FormCase> = fc.record({
+  body: fc.oneof(
+    { arbitrary: fc.record({ kind: fc.constant('mutated' as const), mutations: fc.array(formMutation, { minLength: 0, maxLength: 3 }) }), weight: 8 },
+    { arbitrary: fc.record({ kind: fc.constant('raw' as const), bytes: rawFormBody, csrf: fc.constantFrom('before' as const, 'after' as const, 'none' as const) }), weight: 3 },
+    { arbitrary: fc.constant({ kind: 'none' as const }), weight: 1 },
+  ),
+  encoding: formEncoding,
+})
+
+/** The bytes (or none) a case sends, given the form's template fields and the session's CSRF token. */
+export function formBytes(template: FormFields, c: FormCase, csrf: string): Buffer | undefined {
+  switch (c.body.kind) {
+    case 'none':
+      return undefined
+    case 'mutated':
+      return encodeForm(c.body.mutations.reduce(applyFormMutation, template), c.encoding)
+    case 'raw': {
+      const token = Buffer.from(`_csrf=${encodeURIComponent(csrf)}`)
+      if (c.body.csrf === 'none') return c.body.bytes
+      return c.body.csrf === 'before' ? Buffer.concat([token, Buffer.from('&'), c.body.bytes]) : Buffer.concat([c.body.bytes, Buffer.from('&'), token])
+    }
+  }
+}
