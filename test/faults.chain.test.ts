@@ -107,6 +107,28 @@ describe('faults: the chain RPC stopped mid-issuance and mid-rotation', () => {
     expect((await svc.api.post('/credentials/verify', { verifiableCredential: after.body.verifiableCredential })).status).toBe(200)
   })
 
+  it('a rotation cut short, retried under its Idempotency-Key, is finished once: no second rotation, the same answer again', async () => {
+    const rotate = () => svc.api.request('POST', `/institutions/${board.id}/keys/rotate`, { body: { reason: 'superseded' }, token: board.apiKey, headers: { 'idempotency-key': 'rotate-once' } })
+    const rotations = () => count('medcred_key_rotation', `WHERE "institutionId" = '${board.id}'`)
+    const before = await rotations()
+    await chain.stop()
+    expectRetryLater(await rotate())
+    // Recorded (the new key, pending) before the chain was asked: the retry finishes that one.
+    expect(await count('medcred_key_rotation', `WHERE "status" = 'pending'`)).toBe(1)
+    await chain.restart()
+    const retry = await rotate()
+    expect(retry.status).toBe(200)
+    expect(await rotations()).toBe(before + 1)
+    const again = await rotate()
+    expect(again.status).toBe(200)
+    expect(again.body.txHash).toBe(retry.body.txHash)
+    expect(await rotations()).toBe(before + 1)
+    // The same key for another request is refused, and rotates nothing.
+    const other = await svc.api.request('POST', `/institutions/${board.id}/keys/rotate`, { body: { reason: 'compromised' }, token: board.apiKey, headers: { 'idempotency-key': 'rotate-once' } })
+    expect(other.status).toBe(409)
+    expect(await rotations()).toBe(before + 1)
+  })
+
   it('leaves an audit trail that verifies', async () => {
     const report = await checkTrail(svc)
     expect(report.problems).toEqual([])

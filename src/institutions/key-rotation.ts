@@ -12,6 +12,7 @@ import { InstitutionEntity } from './institution.entity.js'
 import { appendChange, type Acting } from '../audit/acting.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import { KeyRotationEntity, type KeyRotationRow, type RotationReason } from './key-rotation.entity.js'
+import { remember, replayed, type IdempotencyKey } from '../idempotency/idempotency.js'
 
 
 /** What a rotation request starts with: its own new rotation, or first a pending one left unfinished. */
@@ -59,12 +60,20 @@ export class KeyRotationService {
     return 2 * this.deps.chain.txTimeoutMs + 10_000
   }
 
-  async rotate(institution: { id: string }, reason: RotationReason, by: Acting): Promise<KeyRotationRow> {
+  /**
+   * Rotates once per request. With an `Idempotency-Key`, a retry of a request whose rotation was recorded
+   * (and then cut short: a crash, a dead RPC) finishes that rotation, or answers it when it is done,
+   * instead of rotating again. Without one, a rotation left pending is finished first and then this
+   * request's own is made.
+   */
+  async rotate(institution: { id: string }, reason: RotationReason, by: Acting, idem?: IdempotencyKey): Promise<KeyRotationRow> {
     return this.exclusively(institution.id, async () => {
-      const first = await this.begin(institution.id, reason)
-      if (first.kind === 'new') return this.finish(first.rotation, by)
+      const earlier = await this.earlier(idem)
+      if (earlier && earlier.status !== 'pending') return settled(earlier)
+      const first = await this.begin(institution.id, reason, idem)
+      if (first.kind === 'new' || first.rotation.id === earlier?.id) return this.finish(first.rotation, by)
       await this.finish(first.rotation, by)
-      const next = await this.begin(institution.id, reason)
+      const next = await this.begin(institution.id, reason, idem)
       if (next.kind !== 'new') throw inProgress(next.rotation)
       return this.finish(next.rotation, by)
     })
@@ -90,6 +99,13 @@ export class KeyRotationService {
     return { finished, failed }
   }
 
+  /** The rotation an earlier request under this Idempotency-Key recorded, if any (another request under it: 409). */
+  private async earlier(idem: IdempotencyKey | undefined): Promise<KeyRotationRow | undefined> {
+    const recorded = await replayed<{ rotationId: string }>(this.deps.db.manager, idem)
+    if (!recorded) return undefined
+    return (await this.deps.db.manager.getRepository(KeyRotationEntity).findOneBy({ id: recorded.rotationId })) ?? undefined
+  }
+
   /** The per-process half of the guard; `begin` is the half that holds across replicas. */
   private async exclusively<T>(institutionId: string, fn: () => Promise<T>): Promise<T> {
     if (this.running.has(institutionId)) {
@@ -108,7 +124,7 @@ export class KeyRotationService {
    * (or one that failed here) is handed back to be finished first; with none, the new key is created and
    * the rotation recorded as pending, naming the key that signs now.
    */
-  private begin(institutionId: string, reason: RotationReason): Promise<Step> {
+  private begin(institutionId: string, reason: RotationReason, idem?: IdempotencyKey): Promise<Step> {
     const { db, agent } = this.deps
     return db.transaction(async (m) => {
       const qb = m.getRepository(InstitutionEntity).createQueryBuilder('i').where('i.id = :id', { id: institutionId })
@@ -140,6 +156,8 @@ export class KeyRotationService {
         rotatedAt: null,
       }
       await m.getRepository(KeyRotationEntity).insert(rotation)
+      // The request's key names its rotation from the moment it is recorded: a retry finds it (see rotate).
+      await remember(m, idem, 200, { rotationId: rotation.id })
       return { kind: 'new', rotation }
     })
   }

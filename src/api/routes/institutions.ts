@@ -8,6 +8,7 @@ import type { AppDeps } from '../app.js'
 import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
 import { auditContext } from '../audit-context.js'
+import { idempotencyOf } from '../idempotency-key.js'
 import { InstitutionView, JsonObject, NewInstitutionReply } from '../openapi/replies.js'
 
 const NewInstitution = z.strictObject({
@@ -54,12 +55,12 @@ export function institutionRoutes(deps: AppDeps): Router {
   })
 
   /** Rotates the institution's signing key on chain; `compromised` also invalidates what the old key signed. */
-  doc(router, { method: 'post', path: '/institutions/:id/keys/rotate', tag: 'institutions', summary: 'Rotate the signing key on chain', body: RotateRequest, replies: { 200: { description: 'The rotation', schema: JsonObject } }, problems: ['chain-unavailable', 'conflict'] })
+  doc(router, { method: 'post', path: '/institutions/:id/keys/rotate', tag: 'institutions', summary: 'Rotate the signing key on chain (Idempotency-Key honoured: a retry finishes the rotation it started)', body: RotateRequest, replies: { 200: { description: 'The rotation', schema: JsonObject } }, problems: ['chain-unavailable', 'conflict'] })
   router.post('/institutions/:id/keys/rotate', async (ctx) => {
     const { reason } = parseOrThrow(RotateRequest, ctx.state.body)
     const institution = await deps.institutions.get(ctx.params.id)
-    const rotation = await deps.keyRotation.rotate(institution, reason, auditContext(ctx),
-    )
+    // Keys are scoped to the institution rotated: its own retries and the admin's for it are one request.
+    const rotation = await deps.keyRotation.rotate(institution, reason, auditContext(ctx), idempotencyOf(ctx, institution.id))
     json(ctx, 200, {
       institutionId: institution.id,
       did: institution.did,
