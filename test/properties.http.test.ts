@@ -1,5 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { routersOf } from '../src/api/app.js'
+import { docsOf } from '../src/api/openapi/route-doc.js'
 import { HolderWallet } from '../src/holder/wallet.js'
 import { bodyBytes, bodyCase, FC_RUNS, FC_SEED, hostilePathSegment, hostileQuery, shortReport, type BodyCase } from './helpers/arbitraries.js'
 import { checkTrail } from './helpers/audit.js'
@@ -34,6 +36,8 @@ describe('the HTTP surface under arbitrary input (property-based)', () => {
   let board: { id: string; did: string; apiKey: string }
   let hospital: { id: string; did: string; apiKey: string }
   let idp: { id: string; did: string; apiKey: string }
+  /** Whose API key the admin replaces, over and over (nobody else's key changes under the run). */
+  let spare: { id: string; did: string; apiKey: string }
   let clinician: HolderWallet
   let patient: HolderWallet
   let license: any
@@ -48,6 +52,7 @@ describe('the HTTP surface under arbitrary input (property-based)', () => {
     board = await svc.api.createTrustedBoard('Texas Medical Board')
     hospital = await svc.api.createInstitution({ name: 'Hospital', kind: 'hospital' })
     idp = await svc.api.createInstitution({ name: 'Registration desk', kind: 'identity-provider' })
+    spare = await svc.api.createInstitution({ name: 'Spare', kind: 'hospital' })
     await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
     await svc.api.post('/trust/verifiers', { did: hospital.did }, svc.api.adminToken)
     clinician = await HolderWallet.create()
@@ -69,6 +74,7 @@ describe('the HTTP surface under arbitrary input (property-based)', () => {
     'PATCH /institutions/:id/policy': { method: 'PATCH', path: '/institutions/{id}/policy', id: () => hospital.id, caller: 'own', template: () => ({ receiptWindowDays: 120 }) },
     'POST /institutions/:id/keys/rotate': { method: 'POST', path: '/institutions/{id}/keys/rotate', id: () => idp.id, caller: 'own', template: () => ({ reason: 'superseded' }) },
     'GET /institutions/:id': { method: 'GET', path: '/institutions/{id}', id: () => hospital.id, caller: 'own' },
+    'POST /institutions/:id/api-key': { method: 'POST', path: '/institutions/{id}/api-key', id: () => spare.id, caller: 'admin', template: () => ({}) },
     'POST /credentials/issue': {
       method: 'POST',
       path: '/credentials/issue',
@@ -225,6 +231,12 @@ describe('the HTTP surface under arbitrary input (property-based)', () => {
       )
     }, 120_000)
   }
+
+  it('covers every documented route that takes a JSON body', () => {
+    const names = Object.keys(endpoints()).map((n) => n.replace(/ \(.*\)$/, ''))
+    const json = routersOf(svc.app).flatMap(docsOf).filter((d) => d.body && !d.form).map((d) => `${d.method.toUpperCase()} ${d.path}`)
+    expect(json.filter((k) => !names.includes(k))).toEqual([])
+  })
 
   it('leaves an audit trail that still verifies, and answered every case with something other than a 5xx', async () => {
     const report = await checkTrail(svc)
