@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { checkTrail } from './helpers/audit.js'
+import { knownError } from '../src/api/problem.js'
+import { checkTrail, waitFor } from './helpers/audit.js'
 import { TEST_DB } from './helpers/database.js'
 import { FaultLoad, type Sent } from './helpers/fault-load.js'
 import { startTestService, type TestService } from './helpers/service.js'
@@ -47,6 +48,23 @@ describe.runIf(TEST_DB === 'postgres')('faults (PostgreSQL only): the database d
     // Recovered: the same mix succeeds, on fresh connections, with nothing restarted.
     load.expectAllSucceeded(await Promise.all(Array.from({ length: 16 }, (_, i) => load.send(i))))
     expect((await svc.api.get('/health')).body).toMatchObject({ db: 'ok' })
+  })
+
+  it('reports a connection lost between two statements of a transaction as the database unavailable, not an internal error', async () => {
+    const failure = await svc.store
+      .transaction(async (m) => {
+        const [{ pid }] = await m.query('SELECT pg_backend_pid() AS pid')
+        await admin.query('SELECT pg_terminate_backend($1)', [pid])
+        // The loss arrives while the transaction is idle: node-postgres reports it as an event, and TypeORM
+        // releases the transaction's connection before its next statement.
+        await waitFor('the connection lost', async () => m.queryRunner!.isReleased)
+        await m.query('SELECT 1')
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+    expect(knownError(failure)?.code, String(failure)).toBe('database-unavailable')
   })
 
   it('keeps every issued credential whole: each stored one is in the audit trail, which verifies', async () => {
