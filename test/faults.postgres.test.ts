@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { knownError } from '../src/api/problem.js'
+import { createDataSource } from '../src/db/data-source.js'
 import { checkTrail, waitFor } from './helpers/audit.js'
 import { TEST_DB } from './helpers/database.js'
 import { FaultLoad, type Sent } from './helpers/fault-load.js'
@@ -65,6 +66,32 @@ describe.runIf(TEST_DB === 'postgres')('faults (PostgreSQL only): the database d
         (e: unknown) => e,
       )
     expect(knownError(failure)?.code, String(failure)).toBe('database-unavailable')
+  })
+
+  it('survives sessions terminated just as the pool hands them out: no error event goes unheard (it would end the process)', async () => {
+    const ds = createDataSource({ databaseUrl: svc.database.url, dataDir: svc.dataDir })
+    await ds.initialize()
+    const uncaught: unknown[] = []
+    const onUncaught = (e: unknown) => uncaught.push(e)
+    process.on('uncaughtException', onUncaught)
+    try {
+      let done = false
+      const terminating = (async () => {
+        while (!done) await terminateAll()
+      })()
+      const until = Date.now() + 2000
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          while (Date.now() < until) await ds.query('SELECT 1').catch(() => undefined)
+        }),
+      )
+      done = true
+      await terminating
+    } finally {
+      process.off('uncaughtException', onUncaught)
+      await ds.destroy().catch(() => undefined)
+    }
+    expect(uncaught.map(String)).toEqual([])
   })
 
   it('keeps every issued credential whole: each stored one is in the audit trail, which verifies', async () => {
