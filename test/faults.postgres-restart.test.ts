@@ -65,7 +65,7 @@ describe.runIf(TEST_DB === 'postgres')('faults (PostgreSQL only): the database s
     )
   }
 
-  /** Whether a new connection to the server is refused (the server is down, not merely slow). */
+  /** The error code a new connection to the server meets (ECONNREFUSED: down, not merely slow); undefined if it connects. */
   async function refused(): Promise<string | undefined> {
     const client = new pg.Client({ connectionString: server.url(), connectionTimeoutMillis: 5000 })
     try {
