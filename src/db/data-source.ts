@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import pg from 'pg'
 import { DataSource } from 'typeorm'
 import { PG_POOL_SIZE } from './database.js'
 import { Entities as veramoEntities, migrations as veramoMigrations } from '@veramo/data-store'
@@ -29,6 +30,22 @@ export interface DatabaseOptions {
   dataDir: string
 }
 
+/**
+ * A PostgreSQL connection that always has an `error` listener. node-postgres reports a lost connection (a
+ * terminated session, the server shutting down) as an `error` event, and an `error` event that no one
+ * listens to throws, which ends the process. The pool listens while a connection is idle and TypeORM while a
+ * query runner holds it, but neither in between: a session terminated just as the pool hands it out (its
+ * last reply and the termination in one read from the socket) took the whole service down. The loss is
+ * still seen by the pool, by TypeORM and by any query that meets it; this listener only keeps it from
+ * going unheard.
+ */
+class ListenedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config)
+    this.on('error', () => undefined)
+  }
+}
+
 /** One DataSource for Veramo's tables and ours. Schema changes only through migrations. */
 export function createDataSource(opts: DatabaseOptions): DataSource {
   const common = {
@@ -39,7 +56,7 @@ export function createDataSource(opts: DatabaseOptions): DataSource {
     logging: false as const,
   }
   if (opts.databaseUrl) {
-    return new DataSource({ type: 'postgres', url: opts.databaseUrl, extra: { max: PG_POOL_SIZE }, ...common })
+    return new DataSource({ type: 'postgres', url: opts.databaseUrl, extra: { max: PG_POOL_SIZE, Client: ListenedClient }, ...common })
   }
   fs.mkdirSync(opts.dataDir, { recursive: true })
   return new DataSource({

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm'
+import type { EventEmitter } from 'node:events'
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm'
 import { SerialQueue } from '../chain/serial-queue.js'
 
 /** Connections in the PostgreSQL pool (see data-source.ts). */
@@ -35,7 +36,32 @@ export class Database {
 
   /** Runs `fn` in one database transaction: everything it writes commits together or not at all. */
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.queue ? this.queue.run(() => this.ds.transaction(fn)) : this.slots.run(() => this.ds.transaction(fn))
+    return this.queue ? this.queue.run(() => this.ds.transaction(fn)) : this.slots.run(() => this.pgTransaction(fn))
+  }
+
+  /**
+   * A connection lost between two statements of a transaction (the server shutting down, the session
+   * terminated) reaches node-postgres as an `error` event on the idle connection, possibly in the same read
+   * as the previous statement's reply; TypeORM then releases the query runner, and the transaction's next
+   * statement (or its COMMIT) fails with QueryRunner(Provider)AlreadyReleasedError, which says nothing of
+   * why. Listening from the moment the connection is taken, throw the loss itself instead, so that it reads
+   * as what it is: the database unavailable (503), not an internal error.
+   */
+  private async pgTransaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.ds.createQueryRunner()
+    const connection = (await runner.connect()) as EventEmitter
+    let lost: unknown
+    const onError = (e: unknown) => (lost ??= e)
+    connection.on('error', onError)
+    try {
+      return await runner.manager.transaction(fn)
+    } catch (e) {
+      const released = e instanceof QueryRunnerAlreadyReleasedError || e instanceof QueryRunnerProviderAlreadyReleasedError
+      throw released && lost !== undefined ? lost : e
+    } finally {
+      connection.off('error', onError)
+      await runner.release()
+    }
   }
 
   /** Runs writes that are not ours to wrap in a transaction (e.g. Veramo's stores) without interleaving. */

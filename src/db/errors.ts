@@ -22,3 +22,22 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   const message = String(err?.driverError?.message ?? err?.message ?? '')
   return /^Connection terminated|connection error and is not queryable|was closed and is not queryable|timeout exceeded when trying to connect/.test(message)
 }
+
+/**
+ * Runs `fn`; when it fails, runs `probe` (the database read `fn` may have failed on): a database that does
+ * not answer then throws its own error, one that answers gets `fn` once more (a failure that is not the
+ * database's simply recurs). For libraries that turn a database error into one of their own and drop it
+ * (Veramo does, for the issuer's DID and the signing key), which would answer a passing outage with a 500.
+ */
+export async function surfacingDatabaseErrors<T>(fn: () => Promise<T>, probe: () => Promise<unknown>): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    const probed = await probe().then(
+      () => undefined,
+      (r: unknown) => r ?? new Error('probe failed'),
+    )
+    if (probed === undefined) return fn()
+    throw isDatabaseUnavailable(probed) ? probed : e
+  }
+}

@@ -2,6 +2,7 @@ import type { VerifiableCredential } from '@veramo/core'
 import type { MedcredAgent } from '../agent/agent.js'
 import type { InstitutionRow } from '../institutions/institution.entity.js'
 import { canonicalJson } from '../credentials/canonical.js'
+import { surfacingDatabaseErrors } from '../db/errors.js'
 
 /**
  * Signs a credential as a VC-JWT with the institution's current signing key (it changes on rotation,
@@ -13,14 +14,19 @@ export async function signAsInstitution(
   credential: Record<string, unknown>,
 ): Promise<VerifiableCredential> {
   const subject = credential.credentialSubject as Record<string, unknown>
-  const signed = await agent.createVerifiableCredential({
-    credential: { ...credential, issuer: { id: institution.did } } as never,
-    proofFormat: 'jwt',
-    keyRef: institution.signingKid ?? undefined,
-    // did-jwt-vc moves a subject's `id` into `sub`; a subject holding only `id` would be left empty,
-    // which it refuses. Keeping the original fields then is the documented way out.
-    removeOriginalFields: !Object.keys(subject).every((k) => k === 'id'),
-  })
+  // Veramo reports a failure to read the issuer's DID (a database outage included) as `invalid_argument`.
+  const signed = await surfacingDatabaseErrors(
+    () =>
+      agent.createVerifiableCredential({
+        credential: { ...credential, issuer: { id: institution.did } } as never,
+        proofFormat: 'jwt',
+        keyRef: institution.signingKid ?? undefined,
+        // did-jwt-vc moves a subject's `id` into `sub`; a subject holding only `id` would be left empty,
+        // which it refuses. Keeping the original fields then is the documented way out.
+        removeOriginalFields: !Object.keys(subject).every((k) => k === 'id'),
+      }),
+    () => agent.didManagerGet({ did: institution.did }),
+  )
   assertSignedAsChecked(credential, signed as unknown as Record<string, unknown>, institution.did)
   return signed
 }

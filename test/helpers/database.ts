@@ -17,8 +17,8 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL })
+async function admin<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl })
   await client.connect()
   try {
     return await fn(client)
@@ -29,13 +29,18 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   if (TEST_DB === 'sqlite') return { drop: async () => {} }
+  return createPostgresDatabase(ADMIN_URL)
+}
+
+/** A fresh database on the PostgreSQL server `adminUrl` connects to (e.g. a test's private server). */
+export async function createPostgresDatabase(adminUrl: string): Promise<TestDatabase> {
   const name = `medcred_t_${randomBytes(6).toString('hex')}`
-  await admin((c) => c.query(`CREATE DATABASE ${name}`))
-  const url = new URL(ADMIN_URL)
+  await admin(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`))
+  const url = new URL(adminUrl)
   url.pathname = `/${name}`
   return {
     url: url.toString(),
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => admin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   }
 }
 

@@ -81,7 +81,7 @@ export class ApiClient {
   async request<T = any>(
     method: string,
     p: string,
-    opts: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string>; exact?: boolean } = {},
+    opts: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string>; exact?: boolean; timeoutMs?: number } = {},
   ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...opts.headers }
     if (opts.token) headers.authorization = `Bearer ${opts.token}`
@@ -89,7 +89,8 @@ export class ApiClient {
     if (opts.raw !== undefined) body = opts.raw
     else if (opts.body !== undefined) body = JSON.stringify(opts.exact ? opts.body : this.withIssuer(p, opts.body, opts.token))
     if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json'
-    const res = await fetch(this.url + p, { method, headers, body })
+    // A request not answered within `timeoutMs` rejects (a TimeoutError), for tests that must tell a hang apart.
+    const res = await fetch(this.url + p, { method, headers, body, signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined })
     const text = await res.text()
     let parsed: unknown = text
     try {
