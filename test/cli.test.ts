@@ -81,6 +81,19 @@ describe('the medcred CLI', { timeout: 180_000 }, () => {
     expect(shape(cli)).toEqual(shape(api))
   })
 
+  it('replaces a leaked API key: the old one is refused at once, the new one works', async () => {
+    const spare = await svc.api.createInstitution({ name: 'Spare Board', kind: 'board', jurisdiction: 'US-TX' })
+    const replaced = await medcred(['--json', 'institution', 'replace-key', spare.id], { MEDCRED_URL: svc.url, MEDCRED_TOKEN: spare.apiKey })
+    expect(replaced.code).toBe(0)
+    const { apiKey } = JSON.parse(replaced.stdout)
+    expect(apiKey).toMatch(/^mck_/)
+    expect((await svc.api.get(`/institutions/${spare.id}`, spare.apiKey)).status).toBe(401)
+    expect((await svc.api.get(`/institutions/${spare.id}`, apiKey)).status).toBe(200)
+    const people = await medcred(['institution', 'replace-key', spare.id], admin)
+    expect(people.code).toBe(0)
+    expect(people.stdout).toContain('shown once')
+  })
+
   it('bulk-issues 1,000 lines with one bad: 999 issued, the bad line reported with its reason; a rerun issues nothing new', async () => {
     const file = path.join(dir, 'registry-export.jsonl')
     const lines = Array.from({ length: 1000 }, (_, i) =>

@@ -49,7 +49,7 @@ export function buildProgram(env: Record<string, string | undefined>, io: { stdo
     return { json, result: (data, human) => io.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human.join('\n') + '\n') }
   }
 
-  const institution = program.command('institution').description('institutions (admin token)')
+  const institution = program.command('institution').description('institutions (admin token; replace-key: also the institution itself)')
   institution
     .command('create')
     .description('create an institution with its did:ethr and API key')
@@ -59,6 +59,15 @@ export function buildProgram(env: Record<string, string | undefined>, io: { stdo
     .action(async (o: { name: string; kind: string; jurisdiction?: string }) => {
       const created = await api().expect([201], 'POST', '/institutions', { name: o.name, kind: o.kind, ...(o.jurisdiction ? { jurisdiction: o.jurisdiction } : {}) })
       out().result(created, [`✓ created ${created.kind} ${created.name}`, `  id:      ${created.id}`, `  did:     ${created.did}`, `  API key: ${created.apiKey}  (shown once: keep it)`])
+    })
+
+  institution
+    .command('replace-key')
+    .description('replace a leaked API key: the old key and its page sessions stop at once; the new key is shown once')
+    .argument('<id>', "the institution's id")
+    .action(async (id: string) => {
+      const replaced = await api().expect([200], 'POST', `/institutions/${encodeURIComponent(id)}/api-key`, {})
+      out().result(replaced, [`✓ replaced the API key of ${replaced.kind} ${replaced.name}`, `  API key: ${replaced.apiKey}  (shown once: keep it; the old key no longer works)`])
     })
 
   program
