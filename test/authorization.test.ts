@@ -9,6 +9,7 @@ import { Oid4vcWallet } from './helpers/oid4vc-wallet.js'
 import { startTestService, type TestService } from './helpers/service.js'
 import { WebhookListener } from './helpers/webhook-listener.js'
 import { waitFor } from './helpers/audit.js'
+import { pageHtml, postForms, signInPage } from './helpers/web.js'
 
 /**
  * The authorization table (src/api/authorization.ts), walked in full over HTTP: every route it names × every
@@ -192,14 +193,7 @@ describe('the authorization table, walked: every route × role × own / another 
 
   // ---- callers: a bearer for the API, a page session for the pages ----
   const sessions = new Map<string, { cookie: string; csrf: string }>()
-  async function signIn(secret: string) {
-    const res = await fetch(`${svc.url}/web/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: svc.url }, body: `secret=${encodeURIComponent(secret)}` })
-    const cookie = `medcred_session=${/medcred_session=([^;]+)/.exec(res.headers.get('set-cookie')!)![1]}`
-    const home = await (await fetch(`${svc.url}/`, { headers: { cookie } })).text()
-    const page = await (await fetch(svc.url + (res.headers.get('location') ?? '/'), { headers: { cookie } })).text()
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page + home)![1]
-    return { cookie, csrf }
-  }
+  const signIn = (secret: string) => signInPage(svc.url, secret)
   const secretOf = (a: Actor) => (a.role === 'admin' ? svc.api.adminToken : a.inst!.apiKey)
 
   async function send(key: string, a: Actor, probe: Probe): Promise<{ status: number; text: string }> {
@@ -338,5 +332,19 @@ describe('the authorization table, walked: every route × role × own / another 
     const event = events.find((e) => e.action === 'institution.api-key-replaced' && e.subject.id === idp.id)
     expect(event).toBeDefined()
     expect(JSON.stringify(event)).not.toContain(replaced.body.apiKey)
+  })
+
+  it("the admin's page replaces an institution's API key: shown once, the old key and its sessions end", async () => {
+    const clinic = await svc.api.createInstitution({ name: 'Leaky Clinic', kind: 'hospital' })
+    const clinicSession = await signInPage(svc.url, clinic.apiKey)
+    const admin = await signInPage(svc.url, svc.api.adminToken)
+    expect(postForms(await pageHtml(svc.url, '/web/admin', admin))).toContainEqual({ action: '/web/admin/institutions/key', fields: ['_csrf', 'id'] })
+    const res = await fetch(`${svc.url}/web/admin/institutions/key`, { method: 'POST', headers: { cookie: admin.cookie, origin: svc.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: admin.csrf, id: clinic.id }).toString() })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    const newKey = /mck_[\w-]+/.exec(await res.text())![0]
+    expect((await svc.api.get(`/institutions/${clinic.id}`, clinic.apiKey)).status).toBe(401)
+    expect((await fetch(`${svc.url}/web/office`, { headers: { cookie: clinicSession.cookie } })).status).toBe(401)
+    expect((await svc.api.get(`/institutions/${clinic.id}`, newKey)).status).toBe(200)
   })
 })

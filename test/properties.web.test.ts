@@ -43,6 +43,8 @@ describe('the pages under arbitrary form input (property-based)', () => {
   let svc: TestService
   let board: { id: string; did: string; apiKey: string }
   let hospital: { id: string; did: string; apiKey: string }
+  /** Whose API key the admin's page replaces, over and over (nobody signed in with it). */
+  let spare: { id: string; did: string; apiKey: string }
   let licenseId = ''
   let licenseJwt = ''
   let presentationJwt = ''
@@ -54,6 +56,7 @@ describe('the pages under arbitrary form input (property-based)', () => {
     svc = await startTestService({ env: { AUTH_FAILURES_PER_MINUTE: '1000000' } })
     board = await svc.api.createTrustedBoard('Texas Medical Board')
     hospital = await svc.api.createInstitution({ name: 'Mercy General Hospital', kind: 'hospital' })
+    spare = await svc.api.createInstitution({ name: 'Spare Clinic', kind: 'hospital' })
     await svc.api.post('/trust/verifiers', { did: hospital.did }, svc.api.adminToken)
     const clinician = await HolderWallet.create()
     const license = (await svc.api.post('/credentials/issue', { credential: licenseCredential(clinician.did) }, board.apiKey)).body.verifiableCredential
@@ -135,6 +138,7 @@ describe('the pages under arbitrary form input (property-based)', () => {
     'POST /web/admin/issuers/remove': { role: 'admin', fields: (csrf) => [['_csrf', csrf], ['did', UNTRUSTED_DID]] },
     'POST /web/admin/verifiers': { role: 'admin', fields: (csrf) => [['_csrf', csrf], ['did', hospital.did]] },
     'POST /web/admin/verifiers/remove': { role: 'admin', fields: (csrf) => [['_csrf', csrf], ['did', UNTRUSTED_DID]] },
+    'POST /web/admin/institutions/key': { role: 'admin', fields: (csrf) => [['_csrf', csrf], ['id', spare.id]] },
     'POST /web/admin/institutions': {
       role: 'admin',
       fields: (csrf) => [

@@ -157,6 +157,7 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'POST /web/admin/verifiers': admin,
   'POST /web/admin/verifiers/remove': admin,
   'POST /web/admin/institutions': admin,
+  'POST /web/admin/institutions/key': admin,
   'GET /web/board': board(),
   'POST /web/board/issue': board(),
   'GET /web/board/credential': board(lookup),

@@ -57,8 +57,9 @@ ${verifiers.map((v) => html`<tr><td>${names.get(v.did) ?? ''}<br><code>${v.did}<
 </tbody></table>
 <form method="post" action="/web/admin/verifiers">${csrfField(page)}<label for="v-did">Verifier DID</label><input id="v-did" name="did" type="text" required><button type="submit">Trust verifier</button></form></section>
 <section aria-labelledby="inst-h"><h2 id="inst-h">Institutions</h2>
-<table><thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Jurisdiction</th><th scope="col">DID</th></tr></thead><tbody>
-${institutions.map((i) => html`<tr><td>${i.name}</td><td>${i.kind}</td><td>${i.jurisdiction ?? ''}</td><td><code>${i.did}</code></td></tr>`)}
+<table><thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Jurisdiction</th><th scope="col">DID</th><th scope="col">API key</th></tr></thead><tbody>
+${institutions.map((i) => html`<tr><td>${i.name}</td><td>${i.kind}</td><td>${i.jurisdiction ?? ''}</td><td><code>${i.did}</code></td>
+<td><form method="post" action="/web/admin/institutions/key">${csrfField(page)}<input type="hidden" name="id" value="${i.id}"><button type="submit" class="secondary">Replace<span class="skip"> the API key of ${i.name}</span></button></form></td></tr>`)}
 </tbody></table>
 <form method="post" action="/web/admin/institutions">${csrfField(page)}<fieldset><legend>Register an institution</legend>
 <label for="n-name">Name</label><input id="n-name" name="name" type="text" required>
@@ -106,6 +107,14 @@ ${a ? html`<table><tbody><tr><th scope="row">Root</th><td><code>${a.root}</code>
     await deps.trust.removeVerifier(did, auditContext(ctx))
     seeOther(ctx, '/web/admin')
   })
+  /** A leaked key: the old one and its page sessions stop at once; the new one is shown this once. */
+  router.post('/web/admin/institutions/key', async (ctx) => {
+    const id = parseOrThrow(z.uuid('must be an institution id'), formOf(ctx).id, { prefix: 'id' })
+    const { institution, apiKey } = await deps.institutions.replaceApiKey(id, auditContext(ctx), (m) => deps.web.sessions.endAllOf(id, m))
+    sendPage(ctx, 'API key replaced', html`<p>The old API key of ${institution.name} (${institution.kind}) no longer works, and every page session it opened has ended.</p>
+<p class="info">Its new API key, shown this once (medcred keeps only its hash): <code class="mono">${apiKey}</code></p><p><a href="/web/admin">Back</a></p>`)
+  })
+
   router.post('/web/admin/institutions', async (ctx) => {
     const f = formOf(ctx)
     const input = parseOrThrow(InstitutionForm, { name: f.name, kind: f.kind, ...(f.jurisdiction?.trim() ? { jurisdiction: f.jurisdiction.trim() } : {}) }) as z.infer<typeof InstitutionForm> & { kind: 'board' }
