@@ -32,7 +32,10 @@ async function findAuditIdentity(agent: MedcredAgent): Promise<AuditIdentity | u
   try {
     const id = await agent.didManagerGetByAlias({ alias: AUDIT_DID_ALIAS, provider: 'did:ethr' })
     return { did: id.did, controllerKeyId: id.controllerKeyId! }
-  } catch {
-    return undefined // Veramo throws "not found"
+  } catch (e) {
+    // Only "not found" means there is none yet; a database that does not answer must not look like it
+    // (that would create a second audit DID, with its own key, on a passing outage).
+    if (/not found/i.test(String((e as Error)?.message))) return undefined
+    throw e
   }
 }
