@@ -43,6 +43,28 @@ export function textProblem(s: string): string | undefined {
 }
 
 /**
+ * The text rule for the URL: the path as the router decodes it and every query key and value. A `%00` in
+ * a path parameter would otherwise reach the database (PostgreSQL refuses NUL in text outright).
+ */
+export function urlProblem(path: string, query: Record<string, string | string[] | undefined>): string | undefined {
+  let decoded = path
+  try {
+    decoded = decodeURIComponent(path)
+  } catch {
+    // not decodable: the router keeps it as it is, and so do we
+  }
+  const inPath = textProblem(decoded)
+  if (inPath) return `the path ${inPath}`
+  for (const [key, value] of Object.entries(query)) {
+    for (const text of [key, ...(Array.isArray(value) ? value : value === undefined ? [] : [value])]) {
+      const problem = textProblem(text)
+      if (problem) return `the query parameter ${JSON.stringify(key.slice(0, 40))} ${problem}`
+    }
+  }
+  return undefined
+}
+
+/**
  * Checks what no schema can say cheaply, walking the value without recursion (a deeply nested body must
  * not overflow the stack): text that breaks `textProblem` anywhere, in a value or a key, or nesting past
  * MAX_BODY_DEPTH. Returns what is wrong, naming where, or undefined.

@@ -145,6 +145,7 @@ describe('FHIR R4 in and out', () => {
     ['no NPI', () => practitioner({ identifier: [{ system: 'urn:other', value: 'x' }] }), 'Practitioner.identifier'],
     ['a wrong NPI check digit', () => practitioner({ identifier: [{ system: NPI, value: '1234567890' }] }), 'Practitioner.identifier[0].value'],
     ['a period in the past', () => { const p = practitioner(); p.qualification[0].period = { start: '2010-01-01', end: '2020-01-01' }; return p }, 'Practitioner.qualification[0].period.end'],
+    ['a period end that is no date', () => { const p = practitioner(); p.qualification[0].period = { start: '2010-01-01', end: '2099-99-99' }; return p }, 'Practitioner.qualification[0].period.end'],
     ['a wrong resourceType', () => ({ ...practitioner(), resourceType: 'Patient' }), 'resourceType'],
     ['a structurally invalid element', () => practitioner({ identifier: [{ system: NPI, value: 1234567893 }] }), 'Practitioner.identifier[0].value'],
     ['an unknown element', () => practitioner({ licence: 'x' }), 'Practitioner.licence'],

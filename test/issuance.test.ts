@@ -59,6 +59,14 @@ describe('POST /credentials/issue', () => {
     expect(verified.status).toBe(200)
   })
 
+  it('refuses dates outside the years 1900–2999 with a 400 naming the field (never a signer error)', async () => {
+    for (const [field, value] of [['expirationDate', '9999-12-31T23:59:59Z'], ['issuanceDate', '1899-12-31T23:59:59Z']]) {
+      const res = await issue({ ...licenseCredential(clinician.did), [field]: value }, board.apiKey)
+      expect(res.status, field).toBe(400)
+      expect(res.body.detail, field).toMatch(new RegExp(`credential\\.${field}.*between the years 1900 and 2999`))
+    }
+  })
+
   it('issues a VC 1.1 credential given VC 2.0 date names (validFrom/validUntil) as issuanceDate/expirationDate', async () => {
     const res = await issue(
       {

@@ -54,6 +54,19 @@ describe('text that is not well-formed Unicode', () => {
     expect(key.body.detail).toMatch(/key that is not well-formed Unicode/)
   })
 
+  it('is refused in the URL: a NUL in a path parameter or the query is a 400 (a page: a readable page), never reaching the database', async () => {
+    for (const path of ['/receipts/%00', `/credentials/a%00b/status`, '/audit/events?after=%00', '/fhir/Consent?patient=did%00x']) {
+      const res = await svc.api.get(path, board.apiKey)
+      expect(problemOf(res), path).toEqual({ status: 400, type: 'application/problem+json', problem: 'https://medcred.dev/problems/invalid-request' })
+      expect(res.body.detail, path).toMatch(/NUL/)
+    }
+    const page = await fetch(`${svc.url}/web/board/credential?id=%00`)
+    expect(page.status).toBe(400)
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    // Percent-escapes that are not UTF-8 stay as they are (the router does the same): no error of ours.
+    expect((await svc.api.get('/receipts/%ED%A0%80')).status).toBe(404)
+  })
+
   it('leaves an audit trail that verifies, with the checker in process and npm run audit:verify', async () => {
     const report = await checkTrail(svc)
     expect(report.problems).toEqual([])

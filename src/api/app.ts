@@ -21,7 +21,7 @@ import type { Oid4vpVerifier } from '../oid4vc/verifier.js'
 import type { HttpConfig } from '../config.js'
 import type { Metrics } from '../metrics.js'
 import { oauthErrors, WALLET_PROTOCOL_PATH } from './oauth-errors.js'
-import { accessLog, cachePolicy, corsPolicy, securityHeaders } from './edge.js'
+import { accessLog, cachePolicy, corsPolicy, securityHeaders, wellFormedUrl } from './edge.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { docsRoutes } from './routes/docs.js'
 import { openApiDocument } from './openapi/document.js'
@@ -113,6 +113,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(problems(deps.log))
   app.use(oauthErrors(deps.log))
   app.use(webErrors(deps.log))
+  app.use(wellFormedUrl())
   app.use(authenticate(deps, { foreignBearer: OWN_BEARER_PATH }))
   app.use(rateLimit(deps.rateLimits))
   app.use(jsonBody(deps.limits.bodyBytes, { formPaths: new RegExp(`${WALLET_PROTOCOL_PATH.source}|${WEB_PATH.source}`) }))

@@ -4,6 +4,8 @@ import helmet from 'koa-helmet'
 import type { Context, Middleware, Next } from 'koa'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from './problem.js'
+import { AppError } from '../errors.js'
+import { urlProblem } from '../validation.js'
 import { callerOf } from './auth.js'
 
 /**
@@ -12,6 +14,15 @@ import { callerOf } from './auth.js'
  * helmet writes its headers before the route runs.
  */
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+/** Refuses a URL whose decoded path or query breaks the text rule (NUL, lone surrogates): 400, before any route. */
+export function wellFormedUrl(): Middleware {
+  return async (ctx: Context, next: Next) => {
+    const problem = urlProblem(ctx.path, ctx.query)
+    if (problem) throw new AppError('invalid-request', problem)
+    return next()
+  }
+}
 
 /** Security headers from helmet (HSTS, nosniff, frame and referrer policies, …) with the API's CSP. */
 export function securityHeaders(): Middleware {

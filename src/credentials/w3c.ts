@@ -8,7 +8,16 @@ export const JWT_PROOF_TYPE = 'JwtProof2020'
 
 const RESERVED_CLAIMS = ['vc', 'vp', 'iss', 'sub', 'jti', 'nbf', 'exp', 'iat', 'aud', 'nonce'] as const
 
-const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z' })
+/**
+ * A credential's dates: ISO 8601 with an offset, within the years a JWT's NumericDate carries safely
+ * (did-jwt-vc refuses times past the year 5138, and nothing medcred signs is dated outside 1900–2999).
+ */
+const dateTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z' })
+  .refine((v) => {
+    const year = new Date(v).getUTCFullYear()
+    return year >= 1900 && year <= 2999
+  }, 'must fall between the years 1900 and 2999')
 const contextEntry = z.union([z.string().min(1), z.record(z.string(), z.unknown())])
 
 /** A credential as VC API clients send it to be issued: unsigned, VC 1.1 or 2.0 vocabulary. */

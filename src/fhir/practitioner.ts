@@ -50,10 +50,14 @@ export function licenseFromPractitioner(input: unknown, board: { jurisdiction: s
   const licenseNumber = q?.identifier?.[0]?.value
   if (q && !licenseNumber) issues.push({ fhirPath: 'Practitioner.qualification[0].identifier', detail: 'needs the license number as the qualification identifier' })
   const end = q?.period?.end
+  const endMs = typeof end === 'string' ? Date.parse(end) : Number.NaN
   if (q && !end) issues.push({ fhirPath: 'Practitioner.qualification[0].period.end', detail: 'needs the date the license expires' })
-  else if (end && Date.parse(end) <= now.getTime()) issues.push({ fhirPath: 'Practitioner.qualification[0].period.end', detail: `is in the past (${end}): an expired license is not issued` })
+  else if (end && Number.isNaN(endMs)) issues.push({ fhirPath: 'Practitioner.qualification[0].period.end', detail: 'must be a FHIR date or dateTime, e.g. 2028-06-30' })
+  else if (end && endMs <= now.getTime()) issues.push({ fhirPath: 'Practitioner.qualification[0].period.end', detail: `is in the past (${end}): an expired license is not issued` })
   const start = q?.period?.start
-  if (start && end && Date.parse(start) > Date.parse(end)) issues.push({ fhirPath: 'Practitioner.qualification[0].period.start', detail: 'is after the period end' })
+  const startMs = typeof start === 'string' ? Date.parse(start) : Number.NaN
+  if (start && Number.isNaN(startMs)) issues.push({ fhirPath: 'Practitioner.qualification[0].period.start', detail: 'must be a FHIR date or dateTime, e.g. 2020-01-01' })
+  else if (start && end && startMs > endMs) issues.push({ fhirPath: 'Practitioner.qualification[0].period.start', detail: 'is after the period end' })
   if (q && !q.issuer) issues.push({ fhirPath: 'Practitioner.qualification[0].issuer', detail: 'needs the issuing board' })
   const jurisdiction = q?.issuer?.identifier?.system === ISO_3166_2_SYSTEM ? q.issuer.identifier.value : (board.jurisdiction ?? undefined)
   if (q?.issuer && !jurisdiction) issues.push({ fhirPath: 'Practitioner.qualification[0].issuer.identifier', detail: `needs the jurisdiction as an identifier with system ${ISO_3166_2_SYSTEM}` })
