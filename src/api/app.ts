@@ -90,8 +90,11 @@ export interface AppDeps {
   worker?: number
 }
 
-/** Paths whose bearer token their handler checks: the wallet protocols' access tokens, the metrics token. */
-const OWN_BEARER_PATH = new RegExp(`${WALLET_PROTOCOL_PATH.source}|^/metrics$`)
+/**
+ * Paths whose bearer token is not an API key: the wallet protocols' access tokens and the metrics token
+ * (their handlers check them), and the pages, where only the session cookie is the caller.
+ */
+const OWN_BEARER_PATH = new RegExp(`${WALLET_PROTOCOL_PATH.source}|^/metrics$|${WEB_PATH.source}`)
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/
 

@@ -18,10 +18,15 @@ export const LICENSE_FIELD_PATHS: Record<string, string> = {
   expirationDate: 'Practitioner.qualification[0].period.end',
 }
 
-/** A HumanName as one line: `text`, else prefix, given and family names. */
-export function nameOf(name: { text?: string; prefix?: string[]; given?: string[]; family?: string } | undefined): string {
-  if (!name) return ''
-  return (name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family ?? ''].join(' ')).trim()
+/**
+ * A HumanName as one line: `text`, else prefix, given and family names. Read defensively: the validator
+ * lets odd shapes through (a `given` that is an object, say), and they make no name, not an error.
+ */
+export function nameOf(name: { text?: unknown; prefix?: unknown; given?: unknown; family?: unknown } | undefined): string {
+  if (!name || typeof name !== 'object') return ''
+  const words = (v: unknown): string[] => (Array.isArray(v) ? v.filter((w): w is string => typeof w === 'string') : [])
+  if (typeof name.text === 'string') return name.text.trim()
+  return [...words(name.prefix), ...words(name.given), typeof name.family === 'string' ? name.family : ''].join(' ').trim()
 }
 
 /**
