@@ -162,7 +162,7 @@ export async function startMedcred(
     const metrics = new Metrics({ db, chain, worker: opts.worker })
     audit.log.onEvent((e) => metrics.auditEvent(e))
     registry.onResend((r) => metrics.txResent(r.reason))
-    const webSessions = new WebSessionService({ db: database, institutions, adminToken: secrets.adminToken, csrfKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/web/csrf-key').digest(), config: config.web })
+    const webSessions = new WebSessionService({ db: database, adminToken: secrets.adminToken, csrfKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/web/csrf-key').digest(), config: config.web })
     const pruner = new Pruner({
       db: database,
       rules: [...oid4vcPruneRules, ...webSessionPruneRules, challengePruneRule, rateLimitPruneRule],

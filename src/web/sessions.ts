@@ -2,9 +2,10 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { IsNull, LessThan, MoreThan, type EntityManager } from 'typeorm'
 import type { Database } from '../db/database.js'
 import type { PruneRule } from '../db/pruner.js'
-import { secretsEqual } from '../institutions/api-keys.js'
-import type { InstitutionRow } from '../institutions/institution.entity.js'
-import type { InstitutionService } from '../institutions/service.js'
+import { AppError } from '../errors.js'
+import { hashApiKey, secretsEqual } from '../institutions/api-keys.js'
+import { InstitutionEntity, type InstitutionRow } from '../institutions/institution.entity.js'
+
 import type { WebConfig } from '../config.js'
 import { WebSessionEntity, WebSignInLinkEntity, type WebRole, type WebSessionRow } from './session.entities.js'
 
@@ -36,7 +37,6 @@ export class WebSessionService {
   constructor(
     private readonly deps: {
       db: Database
-      institutions: InstitutionService
       adminToken: string
       /** Server key for CSRF tokens (derived from the KMS secret). */
       csrfKey: Buffer
@@ -44,11 +44,14 @@ export class WebSessionService {
     },
   ) {}
 
-  /** Exchanges a secret for a session; undefined when it is neither the admin token nor an API key. */
+  /**
+   * Exchanges a secret for a session; undefined when it is neither the admin token nor an API key. The key
+   * is checked and the session stored in one transaction that holds the institution's row (see `hold`), so
+   * a key replaced meanwhile either refuses this sign-in or ends the session it made.
+   */
   async signIn(secret: string): Promise<{ token: string; session: Session } | undefined> {
     if (secretsEqual(secret, this.deps.adminToken)) return this.open('admin', null)
-    const institution = await this.deps.institutions.authenticate(secret)
-    return institution ? this.open('institution', institution.id) : undefined
+    return this.open('institution', { apiKeyHash: hashApiKey(secret) })
   }
 
   /** The session a cookie token names, if it is live. */
@@ -67,20 +70,24 @@ export class WebSessionService {
     })
   }
 
-  /** A single-use sign-in link token for `role` (and institution); only its hash is stored. */
   /** Ends every page session of the institution and spends its unused sign-in links (its API key was replaced). */
   async endAllOf(institutionId: string, m: EntityManager): Promise<void> {
     await m.getRepository(WebSessionEntity).delete({ institutionId })
     await m.getRepository(WebSignInLinkEntity).delete({ institutionId, usedAt: IsNull() })
   }
 
-  async createSignInLink(role: WebRole, institutionId: string | null): Promise<{ token: string; expiresAt: string }> {
+  /**
+   * A single-use sign-in link token for `role` (and institution); only its hash is stored. `institution`
+   * names the key that asked for it, when an institution did: a key replaced meanwhile makes no link.
+   */
+  async createSignInLink(role: WebRole, institution: { id: string; apiKeyHash?: string } | null): Promise<{ token: string; expiresAt: string }> {
     const token = newToken()
     const now = new Date()
     const expiresAt = new Date(now.getTime() + this.deps.config.signInLinkTtlSeconds * 1000).toISOString()
-    await this.deps.db.transaction((m) =>
-      m.getRepository(WebSignInLinkEntity).insert({ tokenHash: sha256(token), role, institutionId, createdAt: now.toISOString(), expiresAt, usedAt: null }),
-    )
+    await this.deps.db.transaction(async (m) => {
+      if (institution && !(await this.hold(m, institution))) throw new AppError('unauthorized', 'the API key was replaced meanwhile: use the new key')
+      await m.getRepository(WebSignInLinkEntity).insert({ tokenHash: sha256(token), role, institutionId: institution?.id ?? null, createdAt: now.toISOString(), expiresAt, usedAt: null })
+    })
     return { token, expiresAt }
   }
 
@@ -89,11 +96,14 @@ export class WebSessionService {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined
     const now = new Date().toISOString()
     const tokenHash = sha256(token)
-    const link = await this.deps.db.transaction(async (m) => {
-      const result = await m.getRepository(WebSignInLinkEntity).update({ tokenHash, usedAt: IsNull(), expiresAt: MoreThan(now) }, { usedAt: now })
-      return result.affected === 1 ? m.getRepository(WebSignInLinkEntity).findOneBy({ tokenHash }) : null
+    const link = await this.deps.db.manager.getRepository(WebSignInLinkEntity).findOneBy({ tokenHash, usedAt: IsNull(), expiresAt: MoreThan(now) })
+    if (!link) return undefined
+    // Spent and exchanged in one transaction holding the institution's row: a key replacement deletes the
+    // unused link first (this finds it gone) or ends the session made from it.
+    return this.open(link.role, link.institutionId ? { id: link.institutionId } : null, async (m) => {
+      const spent = await m.getRepository(WebSignInLinkEntity).update({ tokenHash, usedAt: IsNull(), expiresAt: MoreThan(now) }, { usedAt: now })
+      return spent.affected === 1
     })
-    return link ? this.open(link.role, link.institutionId) : undefined
   }
 
   csrfToken(session: Session): string {
@@ -111,24 +121,55 @@ export class WebSessionService {
     return this.deps.config.sessionTtlSeconds
   }
 
-  private async open(role: WebRole, institutionId: string | null): Promise<{ token: string; session: Session }> {
+  /**
+   * The institution's row, read and held until the transaction ends (FOR SHARE on PostgreSQL; SQLite's one
+   * writer serialises), when it exists (and `apiKeyHash`, if given, is still its key). A key replacement
+   * updates that row, so it waits for this transaction, or this one sees the replaced key.
+   */
+  private async hold(m: EntityManager, which: { id?: string; apiKeyHash?: string }): Promise<InstitutionRow | undefined> {
+    const qb = m.getRepository(InstitutionEntity).createQueryBuilder('i')
+    if (which.id) qb.andWhere('i.id = :id', { id: which.id })
+    if (which.apiKeyHash) qb.andWhere('i.apiKeyHash = :hash', { hash: which.apiKeyHash })
+    if (this.deps.db.isPostgres) qb.setLock('pessimistic_read')
+    return (await qb.getOne()) ?? undefined
+  }
+
+  /**
+   * Stores a new session: the admin's, or an institution's, held (see `hold`) while `also` (when given)
+   * does its part in the same transaction. Undefined when the institution (or its key) is not there or
+   * `also` refuses.
+   */
+  private async open(
+    role: WebRole,
+    institution: { id?: string; apiKeyHash?: string } | null,
+    also?: (m: EntityManager) => Promise<boolean>,
+  ): Promise<{ token: string; session: Session } | undefined> {
     const token = newToken()
     const now = new Date()
-    const row: WebSessionRow = {
-      id: randomUUID(),
-      tokenHash: sha256(token),
-      role,
-      institutionId,
-      createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + this.deps.config.sessionTtlSeconds * 1000).toISOString(),
-    }
-    await this.deps.db.transaction((m) => m.getRepository(WebSessionEntity).insert(row))
-    return { token, session: (await this.toSession(row))! }
+    const row = await this.deps.db.transaction(async (m) => {
+      const held = institution ? await this.hold(m, institution) : undefined
+      if (institution && !held) return undefined
+      if (also && !(await also(m))) return undefined
+      const session: WebSessionRow = {
+        id: randomUUID(),
+        tokenHash: sha256(token),
+        role,
+        institutionId: held?.id ?? null,
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + this.deps.config.sessionTtlSeconds * 1000).toISOString(),
+      }
+      await m.getRepository(WebSessionEntity).insert(session)
+      return session
+    })
+    if (!row) return undefined
+    const session = await this.toSession(row)
+    return session ? { token, session } : undefined
   }
 
   private async toSession(row: WebSessionRow): Promise<Session | undefined> {
     if (row.role === 'admin') return { id: row.id, caller: { kind: 'admin' }, expiresAt: row.expiresAt }
-    const institution = await this.deps.institutions.get(row.institutionId!).catch(() => undefined)
+    // A removed institution ends its sessions; a database that does not answer is a 503, not a sign-out.
+    const institution = (await this.deps.db.manager.getRepository(InstitutionEntity).findOneBy({ id: row.institutionId! })) ?? undefined
     return institution ? { id: row.id, caller: { kind: 'institution', institution }, expiresAt: row.expiresAt } : undefined
   }
 }

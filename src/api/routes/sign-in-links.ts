@@ -19,7 +19,8 @@ export function signInLinkRoutes(deps: AppDeps & { web: WebDeps }): Router {
   router.post('/sign-in-links', async (ctx) => {
     const caller = callerOf(ctx)
     const { institutionId } = parseOrThrow(LinkRequest, ctx.state.body ?? {})
-    const target = caller.kind === 'institution' ? caller.institution.id : institutionId ? (await deps.institutions.get(institutionId)).id : null
+    // An institution's link is made only while the key that asks is still its key (see createSignInLink).
+    const target = caller.kind === 'institution' ? { id: caller.institution.id, apiKeyHash: caller.institution.apiKeyHash } : institutionId ? { id: (await deps.institutions.get(institutionId)).id } : null
     const link = await deps.web.sessions.createSignInLink(target ? 'institution' : 'admin', target)
     ctx.set('Cache-Control', 'no-store')
     json(ctx, 201, { url: `${deps.web.publicUrl}/web/sign-in-link?token=${link.token}`, expiresAt: link.expiresAt })
