@@ -123,10 +123,15 @@ describe('faults: the chain RPC stopped mid-issuance and mid-rotation', () => {
     expect(again.status).toBe(200)
     expect(again.body.txHash).toBe(retry.body.txHash)
     expect(await rotations()).toBe(before + 1)
+    // The admin's key of the same name is the admin's own: it rotates (it does not replay the institution's).
+    const byAdmin = await svc.api.request('POST', `/institutions/${board.id}/keys/rotate`, { body: { reason: 'superseded' }, token: svc.api.adminToken, headers: { 'idempotency-key': 'rotate-once' } })
+    expect(byAdmin.status).toBe(200)
+    expect(byAdmin.body.txHash).not.toBe(retry.body.txHash)
+    expect(await rotations()).toBe(before + 2)
     // The same key for another request is refused, and rotates nothing.
     const other = await svc.api.request('POST', `/institutions/${board.id}/keys/rotate`, { body: { reason: 'compromised' }, token: board.apiKey, headers: { 'idempotency-key': 'rotate-once' } })
     expect(other.status).toBe(409)
-    expect(await rotations()).toBe(before + 1)
+    expect(await rotations()).toBe(before + 2)
   })
 
   it('leaves an audit trail that verifies', async () => {

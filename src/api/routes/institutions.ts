@@ -9,6 +9,7 @@ import { json } from '../reply.js'
 import { doc } from '../openapi/route-doc.js'
 import { auditContext } from '../audit-context.js'
 import { idempotencyOf } from '../idempotency-key.js'
+import { callerOf } from '../auth.js'
 import { InstitutionView, JsonObject, NewInstitutionReply } from '../openapi/replies.js'
 
 const NewInstitution = z.strictObject({
@@ -59,8 +60,10 @@ export function institutionRoutes(deps: AppDeps): Router {
   router.post('/institutions/:id/keys/rotate', async (ctx) => {
     const { reason } = parseOrThrow(RotateRequest, ctx.state.body)
     const institution = await deps.institutions.get(ctx.params.id)
-    // Keys are scoped to the institution rotated: its own retries and the admin's for it are one request.
-    const rotation = await deps.keyRotation.rotate(institution, reason, auditContext(ctx), idempotencyOf(ctx, institution.id))
+    // Keys are the caller's own (the admin's are not the institution's), and name the institution rotated.
+    const caller = callerOf(ctx)
+    const scope = caller.kind === 'institution' ? caller.institution.id : 'admin'
+    const rotation = await deps.keyRotation.rotate(institution, reason, auditContext(ctx), idempotencyOf(ctx, scope, `POST /institutions/${institution.id}/keys/rotate`))
     json(ctx, 200, {
       institutionId: institution.id,
       did: institution.did,
