@@ -275,6 +275,12 @@ describe('the authorization table, walked: every route × role × own / another 
     expect(served).toEqual(Object.keys(ACCESS).sort())
   })
 
+  it('matches paths exactly: another letter case is no route (and no way around the pages’ or wallets’ rules)', async () => {
+    expect((await fetch(`${svc.url}/WEB/admin`, { headers: { authorization: `Bearer ${svc.api.adminToken}` } })).status).toBe(404)
+    expect((await svc.api.get(`/INSTITUTIONS/${A.board.id}`, svc.api.adminToken)).status).toBe(404)
+    expect((await svc.api.get(`/institutions/${A.board.id}`, svc.api.adminToken)).status).toBe(200)
+  })
+
   it('has a probe for every `lookup` and `list` route', () => {
     for (const [key, access] of Object.entries(ACCESS)) {
       if (access.own.rule === 'lookup') expect(LOOKUP[key], key).toBeDefined()

@@ -256,6 +256,9 @@ const unescaped = (path: string) => path.replace(/\\/g, '')
 export function enforceAccess(routers: Router[], table: Readonly<Record<string, Access>> = ACCESS): void {
   const served = new Set<string>()
   for (const router of routers) {
+    // A path matched regardless of case would slip past every rule keyed by the path (the pages' and the
+    // wallet protocols' own bearer and error rules): routers match exactly, as URLs are meant.
+    if (!(router as unknown as { opts: { sensitive?: boolean } }).opts.sensitive) throw new Error(`a router of ${routeKeys(router)[0] ?? 'no route'} matches paths regardless of case: create it with { sensitive: true }`)
     for (const layer of router.stack as unknown as Layer[]) {
       for (const method of layer.methods.filter((m) => m !== 'HEAD')) {
         const key = `${method} ${unescaped(layer.path)}`

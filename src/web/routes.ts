@@ -124,7 +124,7 @@ export function webSession(deps: PageDeps) {
 
 /** The office, board and admin pages, served by the API's own Koa app on its capabilities. */
 export function webRoutes(deps: PageDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
   const secure = deps.web.publicUrl.startsWith('https:')
 
   router.get('/', async (ctx) => {

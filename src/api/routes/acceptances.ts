@@ -35,7 +35,7 @@ const CredentialingFileRequest = z.strictObject({
 
 
 export function acceptanceRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   /** Accept once: rely on another institution's receipt, with only the live checks. */
   doc(router, { method: 'post', path: '/acceptances', tag: 'acceptance', summary: 'Accept once on another institution’s receipt (hospital)', body: AcceptanceRequest, replies: { 201: { description: 'Accepted', schema: z.looseObject({ accepted: z.literal(true), acceptanceId: z.string(), checks: z.array(CheckSchema) }) } }, problems: ['verification-failed', 'chain-unavailable'] })

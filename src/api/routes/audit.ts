@@ -27,7 +27,7 @@ function scopeOf(ctx: Context): AuditScope {
 }
 
 export function auditRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   /** A page of events, oldest first; `next` is the `after` of the following page (null at the end). */
   doc(router, { method: 'get', path: '/audit/events', tag: 'audit', summary: 'A page of audit events (admin: all; institution: its own and on what it issued)', query: ListQuery, replies: { 200: { description: 'A page of events', schema: AuditPage } } })

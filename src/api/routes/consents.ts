@@ -19,7 +19,7 @@ const RevokeRequest = z.strictObject({ revocation: compactJwt })
  * sends them: an API key or the admin token adds nothing (and cannot stand in for the patient).
  */
 export function consentRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   doc(router, { method: 'post', path: '/consents', tag: 'consent', summary: 'Record a patient’s signed consent', body: GrantRequest, replies: { 201: { description: 'The consent', schema: JsonObject } }, problems: ['invalid-consent', 'conflict'] })
   router.post('/consents', async (ctx) => {

@@ -36,7 +36,7 @@ const VerifyCredentialRequest = z.strictObject({
 })
 
 export function credentialRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   /** VC API: issue a credential signed by the calling institution's DID. */
   doc(router, { method: 'post', path: '/credentials/issue', tag: 'credentials', summary: 'VC API: issue a credential signed by the calling institution (Idempotency-Key honoured)', body: IssueRequest, replies: { 201: { description: 'The secured credential', schema: IssueReply } }, problems: ['invalid-credential', 'reserved-credential-type', 'conflict', 'chain-unavailable'] })

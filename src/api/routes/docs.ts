@@ -31,7 +31,7 @@ const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swag
 
 /** GET /openapi.json (built once from the routes' docs) and the browsable reference at /docs. */
 export function docsRoutes(deps: AppDeps, document: () => Record<string, unknown>): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
   const cacheable = 'public, max-age=300'
 
   doc(router, { method: 'get', path: '/openapi.json', tag: 'meta', summary: 'This OpenAPI 3.1 document', replies: { 200: { description: 'The document', schema: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }) } } })

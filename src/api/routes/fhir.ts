@@ -60,7 +60,7 @@ async function issueFromFhir(ctx: Context, deps: AppDeps, issuer: InstitutionRow
 
 /** FHIR R4 in and out; the mapping is src/fhir, the work the capabilities'. Every answer is application/fhir+json. */
 export function fhirRoutes(deps: AppDeps): Router {
-  const router = new Router({ prefix: '/fhir' })
+  const router = new Router({ prefix: '/fhir', sensitive: true })
   const facts = new FhirFacts(deps)
 
   doc(router, { method: 'get', path: '/fhir/metadata', tag: 'fhir', summary: 'The FHIR CapabilityStatement', replies: { 200: { description: 'FHIR R4 JSON', type: 'application/fhir+json', schema: JsonObject } } })

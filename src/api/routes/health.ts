@@ -20,7 +20,7 @@ export interface HealthReport {
  * are OK (send it traffic), else 503. `/health` is the ready report under its older name.
  */
 export function healthRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
   const ready = async (ctx: Context) => {
     const report = await deps.health()
     ctx.set('Cache-Control', 'no-store')

@@ -23,7 +23,7 @@ const FAILURE_PROBLEM: Record<ResolutionFailure, ProblemCode> = {
  * Content-Type, errors as problem objects with the spec's `https://www.w3.org/ns/did#…` types.
  */
 export function identifierRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   doc(router, { method: 'get', path: '/1.0/identifiers/:did', tag: 'identifiers', summary: 'DID resolution (universal-resolver driver interface)', replies: { 200: { description: 'The DID resolution result', schema: JsonObject } }, problems: ['invalid-did', 'did-not-found', 'did-method-not-supported'] })
   router.get('/1.0/identifiers/:did', async (ctx) => {

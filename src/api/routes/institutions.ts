@@ -22,7 +22,7 @@ const PolicyRequest = z.strictObject({ receiptWindowDays: z.number().int().min(1
 const RotateRequest = z.strictObject({ reason: z.enum(['superseded', 'compromised']) })
 
 export function institutionRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   doc(router, { method: 'post', path: '/institutions', tag: 'institutions', summary: 'Create an institution (did:ethr anchored on chain) and its API key', body: NewInstitution, replies: { 201: { description: 'Created; the API key is shown once', schema: NewInstitutionReply } }, problems: ['chain-unavailable'] })
   router.post('/institutions', async (ctx) => {

@@ -11,7 +11,7 @@ const BEARER = /^Bearer\s+(\S{1,2048})$/i
  * reads nothing else), both compared in constant time.
  */
 export function metricsRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
   doc(router, { method: 'get', path: '/metrics', tag: 'operations', summary: 'Prometheus metrics of the worker that answers', replies: { 200: { description: 'Prometheus text exposition', type: 'text/plain' } } })
   router.get('/metrics', async (ctx) => {
     // authenticate() leaves this path's bearer to this handler: METRICS_TOKEN is no API key.

@@ -14,7 +14,7 @@ const ListQuery = z.strictObject({
 
 /** The calling institution's notices, newest first: `?limit=` (1–200, default 50) and `?after=<next>`. */
 export function notificationRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   doc(router, { method: 'get', path: '/notifications', tag: 'notifications', summary: 'The institution’s notices, newest first', query: ListQuery, replies: { 200: { description: 'A page of notices', schema: JsonObject } } })
   router.get('/notifications', async (ctx) => {

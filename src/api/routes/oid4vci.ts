@@ -40,7 +40,7 @@ async function underIssuer(ctx: Context, next: () => Promise<unknown>): Promise<
 
 /** OpenID for Verifiable Credential Issuance 1.0, pre-authorized code flow; see src/oid4vc/issuer.ts. */
 export function oid4vciRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
   const issuer = deps.oid4vci
 
   /** An institution offers a credential to a wallet: 201 with an `openid-credential-offer://` URI. */

@@ -27,7 +27,7 @@ const PresentationRequest = z.strictObject({
 
 /** OpenID for Verifiable Presentations 1.0 for hospitals; see src/oid4vc/verifier.ts. */
 export function oid4vpRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
   const verifier = deps.oid4vp
 
   /** A hospital asks a wallet for credentials: 201 with an `openid4vp://` URI to show as a QR code. */

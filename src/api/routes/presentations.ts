@@ -28,7 +28,7 @@ const VerifyPresentationRequest = z.strictObject({
 })
 
 export function presentationRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   /**
    * VC API: verify a presentation (VP-JWT, or SD-JWT VC with key binding) bound to the verifier's challenge

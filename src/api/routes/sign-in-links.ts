@@ -14,7 +14,7 @@ const LinkRequest = z.strictObject({ institutionId: z.uuid().optional() })
  * itself; the admin token one for the admin, or for `institutionId`. Single use, short-lived, stored hashed.
  */
 export function signInLinkRoutes(deps: AppDeps & { web: WebDeps }): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
   doc(router, { method: 'post', path: '/sign-in-links', tag: 'pages', summary: 'A one-time sign-in link for the pages (institution: itself; admin: itself or institutionId)', body: LinkRequest, replies: { 201: { description: 'The link', schema: z.object({ url: z.string(), expiresAt: z.string() }) } } })
   router.post('/sign-in-links', async (ctx) => {
     const caller = callerOf(ctx)

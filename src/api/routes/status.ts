@@ -24,7 +24,7 @@ const ChangeStatusRequest = z.strictObject({
 })
 
 export function statusRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   /** VC API: change a credential's status. Only its issuer may; revocation is final. */
   doc(router, { method: 'post', path: '/credentials/status', tag: 'status', summary: 'VC API: change a credential’s status (issuer only)', body: ChangeStatusRequest, replies: { 200: { description: 'The new status', schema: JsonObject } }, problems: ['not-found', 'conflict'] })

@@ -20,7 +20,7 @@ const NewTrustedVerifier = z.strictObject({ did: z.string().regex(DID, 'must be 
 
 /** Consortium governance: who is trusted to issue what, and whose receipts count. Reads need any key. */
 export function trustRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   doc(router, { method: 'get', path: '/trust/issuers', tag: 'trust', summary: 'The trusted issuers', replies: { 200: { description: 'The registry', schema: z.object({ issuers: z.array(TrustedIssuer) }) } } })
   router.get('/trust/issuers', async (ctx) => {

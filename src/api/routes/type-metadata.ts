@@ -9,7 +9,7 @@ import { JsonObject } from '../openapi/replies.js'
 
 /** SD-JWT VC Type Metadata at the `vct` URL of each type medcred issues as an SD-JWT VC. */
 export function typeMetadataRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
   doc(router, { method: 'get', path: '/vct/:type', tag: 'credentials', summary: 'SD-JWT VC type metadata', replies: { 200: { description: 'Type metadata', schema: JsonObject } } })
   router.get('/vct/:type', async (ctx) => {
     const metadata = typeMetadata(vctOf(deps.publicUrl, ctx.params.type), ctx.params.type)

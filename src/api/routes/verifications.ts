@@ -35,7 +35,7 @@ export const VerificationRequest = z.strictObject({
 
 
 export function verificationRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   /** A single-use, short-lived challenge bound to the hospital's DID as domain. */
   doc(router, { method: 'post', path: '/verifications/challenges', tag: 'acceptance', summary: 'A single-use challenge for a presentation (hospital)', replies: { 201: { description: 'The challenge and domain', schema: JsonObject } } })

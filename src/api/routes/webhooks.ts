@@ -16,7 +16,7 @@ const NewWebhook = z.strictObject({
 
 /** Webhook subscriptions: each institution manages its own; another's are invisible (404). */
 export function webhookRoutes(deps: AppDeps): Router {
-  const router = new Router()
+  const router = new Router({ sensitive: true })
 
   doc(router, { method: 'post', path: '/webhooks', tag: 'notifications', summary: 'Register a webhook (the signing secret is shown once)', body: NewWebhook, replies: { 201: { description: 'The webhook', schema: JsonObject } }, problems: ['invalid-webhook-url'] })
   router.post('/webhooks', async (ctx) => {
