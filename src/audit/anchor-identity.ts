@@ -29,13 +29,8 @@ export async function ensureAuditIdentity(agent: MedcredAgent, db: Database, net
 }
 
 async function findAuditIdentity(agent: MedcredAgent): Promise<AuditIdentity | undefined> {
-  try {
-    const id = await agent.didManagerGetByAlias({ alias: AUDIT_DID_ALIAS, provider: 'did:ethr' })
-    return { did: id.did, controllerKeyId: id.controllerKeyId! }
-  } catch (e) {
-    // Only "not found" means there is none yet; a database that does not answer must not look like it
-    // (that would create a second audit DID, with its own key, on a passing outage).
-    if (/not found/i.test(String((e as Error)?.message))) return undefined
-    throw e
-  }
+  // A list (empty when there is none yet), not a lookup that throws "not found": a database error stays
+  // one, and never looks like a missing DID (that would create a second audit DID, with its own key).
+  const [id] = await agent.didManagerFind({ alias: AUDIT_DID_ALIAS, provider: 'did:ethr' })
+  return id ? { did: id.did, controllerKeyId: id.controllerKeyId! } : undefined
 }
