@@ -133,10 +133,14 @@ export interface ChainConfig {
   txTimeoutMs: number
   /**
    * How long an operator transaction may stay unmined before it is sent again (same nonce, fees a quarter
-   * higher); a dropped one is sent again at once. At or above txTimeoutMs, a pending one is never re-sent.
+   * higher); a dropped one is re-broadcast unchanged (at most once a second). At or above txTimeoutMs, a
+   * pending one is never re-sent.
    */
   txResendAfterMs: number
-  /** The most the operator offers per gas (maxFeePerGas, or gasPrice), in wei; unset = no cap. */
+  /**
+   * The most the operator offers per gas (maxFeePerGas, or gasPrice), in wei. Unset: ten times the market's
+   * fee cap when each send starts (OperatorSender's DEFAULT_CEILING_MARKET_MULTIPLE).
+   */
   maxFeePerGas?: bigint
 }
 

@@ -43,7 +43,7 @@ export class Metrics {
     this.issued = new Counter({ name: 'medcred_credentials_issued_total', help: 'Credentials issued, by path (api, oid4vci)', labelNames: ['via'], registers: [r] })
     this.statusChanges = new Counter({ name: 'medcred_status_changes_total', help: 'Revocations, suspensions and reinstatements', labelNames: ['status'], registers: [r] })
     this.rpcErrors = new Counter({ name: 'medcred_chain_rpc_errors_total', help: 'Chain JSON-RPC calls that failed (transport or RPC error)', registers: [r] })
-    this.txResends = new Counter({ name: 'medcred_chain_tx_resends_total', help: 'Operator transactions sent again with higher fees, by reason (stuck, dropped, underpriced)', labelNames: ['reason'], registers: [r] })
+    this.txResends = new Counter({ name: 'medcred_chain_tx_resends_total', help: 'Operator transactions sent again, by reason (stuck and underpriced: higher fees; dropped: the same transaction)', labelNames: ['reason'], registers: [r] })
     void deps.chain.provider.on('debug', (e: { action?: string; result?: unknown }) => {
       if (e.action === 'receiveRpcError') this.rpcErrors.inc()
       else if (e.action === 'receiveRpcResult' && Array.isArray(e.result)) {

@@ -16,11 +16,12 @@ interface PoolTx {
 
 /**
  * The operator's transaction is left pending (automine off) or dropped from the node's pool: the writer
- * sends the same nonce again with higher fees and watches every transaction it sent, so the request
+ * sends the same nonce again (pending: with higher fees; dropped: the same signed transaction) and watches
+ * every transaction it sent, so the request
  * succeeds once one is mined; never mined within TX_TIMEOUT_MS, it is a 503 that changed nothing, and the
  * retry succeeds. Against the real local anvil node.
  */
-describe('faults: a stuck or dropped operator transaction is sent again with a higher fee', () => {
+describe('faults: a stuck operator transaction is sent again with a higher fee, a dropped one as it was', () => {
   let svc: TestService
   let operator: string
   let clinician: HolderWallet
@@ -29,7 +30,9 @@ describe('faults: a stuck or dropped operator transaction is sent again with a h
     svc = await startTestService({
       env: {
         TX_TIMEOUT_MS: '6000',
-        CHAIN_TX_RESEND_AFTER_MS: '1500',
+        // Well past the one-second re-broadcast of a dropped transaction, so the drop test sees the same
+        // transaction go out again before any fee bump.
+        CHAIN_TX_RESEND_AFTER_MS: '2500',
         // No anchoring in the background: the only operator transactions are the ones each test starts.
         AUDIT_ANCHOR_EVERY: '10000',
         AUDIT_ANCHOR_SECONDS: '86400',
@@ -56,7 +59,7 @@ describe('faults: a stuck or dropped operator transaction is sent again with a h
       .slice(from)
       .flatMap((l) => l.split('\n').filter(Boolean))
       .map((l) => JSON.parse(l))
-      .filter((l) => l.message === 'operator transaction sent again with higher fees')
+      .filter((l) => l.message === 'operator transaction sent again')
   const rotate = (board: { id: string; apiKey: string }) =>
     svc.api.post(`/institutions/${board.id}/keys/rotate`, { reason: 'superseded' }, board.apiKey)
   const controllerOf = async (did: string): Promise<string> => {
@@ -108,7 +111,7 @@ describe('faults: a stuck or dropped operator transaction is sent again with a h
     expect(await count('medcred_key_rotation', `WHERE "status" = 'pending'`)).toBe(0)
   })
 
-  it('an institution creation whose transaction the node drops: it is sent again, mined, and the DID is anchored', async () => {
+  it('an institution creation whose transaction the node drops: the same signed transaction is sent again, mined, and the DID is anchored', async () => {
     const nonce = await latestNonce()
     const mark = svc.logs.length
     const dropped = new Set<string>()
@@ -127,10 +130,15 @@ describe('faults: a stuck or dropped operator transaction is sent again with a h
       return { res: await inFlight, resent }
     })
     expect(res.status, JSON.stringify(res.body)).toBe(201)
-    expect(dropped.has(resent.hash)).toBe(false)
+    // Not a new transaction: the dropped one again, its bytes (so its hash) and fees unchanged.
+    expect([...dropped]).toEqual([resent.hash])
     const mined = (await svc.chain.provider.getTransaction(res.body.anchorTx))!
     expect(mined.nonce).toBe(nonce)
-    expect(dropped.has(mined.hash)).toBe(false)
+    expect(mined.hash).toBe(resent.hash)
+    const drops = resends(mark).filter((r) => r.reason === 'dropped')
+    expect(drops.length).toBeGreaterThan(0)
+    expect(drops.every((r) => r.feeGwei === r.previousFeeGwei)).toBe(true)
+    expect(resends(mark).filter((r) => r.reason !== 'dropped')).toEqual([])
     const doc = await svc.api.get(`/1.0/identifiers/${encodeURIComponent(res.body.did)}`)
     expect(doc.status).toBe(200)
     expect(doc.body.didDocument.service).toEqual([

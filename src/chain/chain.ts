@@ -28,7 +28,7 @@ export interface Chain {
   txTimeoutMs: number
   /** An operator transaction unmined this long is sent again with higher fees (see OperatorSender). */
   txResendAfterMs: number
-  /** The most the operator offers per gas, in wei; unset = no cap. */
+  /** The most the operator offers per gas, in wei; unset = ten times the market's fees at each send's start. */
   maxFeePerGas?: bigint
   stop(): Promise<void>
 }

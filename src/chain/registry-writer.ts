@@ -4,7 +4,7 @@ import type { MedcredAgent } from '../agent/agent.js'
 import type { Database } from '../db/database.js'
 import { AppError } from '../errors.js'
 import type { Chain } from './chain.js'
-import { OperatorSender, type Fees, type Resend } from './operator-send.js'
+import { OperatorSender, feeCap, type Fees, type Resend } from './operator-send.js'
 import { registryAbi } from './registry.js'
 
 export interface Anchored {
@@ -109,8 +109,9 @@ export class RegistryWriter {
     }))
   }
 
+  /** Logs one resend: higher fees for `stuck`/`underpriced`, the same signed transaction for `dropped`. */
   private resent(r: Resend): void {
-    this.deps.log?.info('operator transaction sent again with higher fees', {
+    this.deps.log?.info('operator transaction sent again', {
       nonce: r.nonce,
       reason: r.reason,
       attempt: r.attempt,
@@ -123,7 +124,7 @@ export class RegistryWriter {
 
 /** The fee cap a transaction offers (maxFeePerGas, or a legacy gasPrice), in gwei, for logs. */
 function gwei(fees: Fees): string {
-  return formatUnits('gasPrice' in fees ? fees.gasPrice : fees.maxFeePerGas, 'gwei')
+  return formatUnits(feeCap(fees), 'gwei')
 }
 
 function reverted(did: string, cause?: unknown): AppError {
