@@ -122,6 +122,15 @@ describe('FHIR R4 in and out', () => {
     expect(res.body.parameter[0].name).toBe('credentialId')
   })
 
+  it('refuses a Patient whose name has an odd shape (given as an object) with a 4xx naming the element, never a 500', async () => {
+    const res = await fhirPost(svc, '/fhir/Patient/$issue-identity?assuranceLevel=IAL2&offer=true', {
+      resourceType: 'Patient', name: [{ given: {} }], birthDate: '1984-03-09', identifier: [{ system: 'urn:mrn:st-lukes', value: 'MRN-0042' }],
+    }, idp.apiKey)
+    expect(res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(400)
+    expect(res.status).toBeLessThan(500)
+    expect(JSON.stringify(res.body)).toMatch(/Patient\.name/)
+  })
+
   it('gives the consents a patient granted to the calling institution as FHIR Consent resources (valid R4)', async () => {
     const patient = await HolderWallet.create()
     const active = await grantConsent(svc, await signConsent(patient, hospital.did, { purposes: ['treatment'] }))

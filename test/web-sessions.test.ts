@@ -52,6 +52,14 @@ describe('page sessions', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
   })
 
+  it('a bearer token means nothing on the pages: neither checked nor refused (only the session is the caller)', async () => {
+    const bogus = await fetch(`${svc.url}/`, { headers: { authorization: 'Bearer mck_not-a-real-key' } })
+    expect(bogus.status).toBe(200)
+    const admin = await fetch(`${svc.url}/web/admin`, { headers: { authorization: `Bearer ${svc.api.adminToken}` } })
+    expect(admin.status).toBe(401)
+    expect(admin.headers.get('content-type')).toMatch(/^text\/html/)
+  })
+
   it('unknown pages and refused forms are friendly HTML pages with the right status, never a 500', async () => {
     const missing = await fetch(`${svc.url}/web/nowhere`)
     expect(missing.status).toBe(404)
