@@ -11,8 +11,7 @@ describe('consent enforced on an OID4VP request for a patient credential', () =>
 
   beforeAll(async () => {
     svc = await startTestService()
-    const idp = await svc.api.createInstitution({ name: 'Registration Desk', kind: 'identity-provider' })
-    await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
+    const idp = await svc.api.createTrustedIdentityProvider('Registration Desk')
     hospital = await svc.api.createInstitution({ name: 'Hospital A', kind: 'hospital' })
     wallet = await Oid4vcWallet.create({ publicUrl: svc.config.publicUrl, baseUrl: svc.url }, 'EdDSA', 'did:key')
     identity = (await svc.api.post('/credentials/issue', { credential: patientIdentityCredential(wallet.did) }, idp.apiKey)).body.verifiableCredential.proof.jwt

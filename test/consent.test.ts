@@ -14,10 +14,9 @@ describe('consent, signed by the patient, revocable and enforced', () => {
 
   beforeAll(async () => {
     svc = await startTestService()
-    idp = await svc.api.createInstitution({ name: 'Registration Desk', kind: 'identity-provider' })
+    idp = await svc.api.createTrustedIdentityProvider('Registration Desk')
     hospitalA = await svc.api.createInstitution({ name: 'Hospital A', kind: 'hospital' })
     hospitalB = await svc.api.createInstitution({ name: 'Hospital B', kind: 'hospital' })
-    await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
   })
   afterAll(() => svc?.dispose())
 

@@ -16,8 +16,7 @@ describe('OID4VP with an SD-JWT VC (dc+sd-jwt)', () => {
 
   beforeAll(async () => {
     svc = await startTestService()
-    const idp = await svc.api.createInstitution({ name: 'Registration Desk', kind: 'identity-provider' })
-    await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
+    const idp = await svc.api.createTrustedIdentityProvider('Registration Desk')
     hospital = await svc.api.createInstitution({ name: 'Hospital A', kind: 'hospital' })
     wallet = await Oid4vcWallet.create({ publicUrl: svc.config.publicUrl, baseUrl: svc.url }, 'EdDSA', 'did:key')
     sdJwt = await issueSdJwt(svc, idp.apiKey, wallet.did)

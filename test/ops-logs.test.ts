@@ -43,8 +43,7 @@ describe('logs carry no secrets or patient values', () => {
     })
 
     it('logs requests of every kind without a token, key, JWT or patient value', async () => {
-      const idp = await svc.api.createInstitution({ name: 'Log Desk', kind: 'identity-provider' })
-      await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
+      const idp = await svc.api.createTrustedIdentityProvider('Log Desk')
       const patient = await HolderWallet.create()
       const credential = { '@context': ['https://www.w3.org/2018/credentials/v1'], issuer: idp.did, type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: { id: patient.did, name: NAME, birthDate: BIRTH, assuranceLevel: 'IAL2', identifiers: [{ system: 'urn:mrn:x', value: MRN }] } }
       const issued = await svc.api.post('/credentials/issue', { credential }, idp.apiKey)

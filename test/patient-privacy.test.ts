@@ -37,9 +37,8 @@ describe('patient data stays out of logs and error messages', () => {
   }
 
   it('runs the patient flows', async () => {
-    const idp = await svc.api.createInstitution({ name: 'Desk', kind: 'identity-provider' })
+    const idp = await svc.api.createTrustedIdentityProvider('Desk')
     const hospital = await svc.api.createInstitution({ name: 'Clinic', kind: 'hospital' })
-    await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
     const patient = await HolderWallet.create()
     const subject = { id: patient.did, name: NAME, birthDate: BIRTH, assuranceLevel: 'IAL2', identifiers: [{ system: 'urn:mrn:clinic', value: MRN }] }
     const credential = { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential', 'PatientIdentityCredential'], credentialSubject: subject }

@@ -12,9 +12,8 @@ describe('SD-JWT VCs across a key rotation of their issuer', () => {
 
   beforeAll(async () => {
     svc = await startTestService()
-    idp = await svc.api.createInstitution({ name: 'Registration Desk', kind: 'identity-provider' })
+    idp = await svc.api.createTrustedIdentityProvider('Registration Desk')
     hospital = await svc.api.createInstitution({ name: 'St Luke', kind: 'hospital' })
-    await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
     patient = await HolderWallet.create()
     await grantConsent(svc, await signConsent(patient, hospital.did))
   })

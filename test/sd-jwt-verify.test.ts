@@ -15,9 +15,8 @@ describe('SD-JWT VC presentations with key binding', () => {
 
   beforeAll(async () => {
     svc = await startTestService()
-    idp = await svc.api.createInstitution({ name: 'Registration Desk', kind: 'identity-provider' })
+    idp = await svc.api.createTrustedIdentityProvider('Registration Desk')
     hospital = await svc.api.createInstitution({ name: 'St Luke', kind: 'hospital' })
-    await svc.api.trustIssuer(idp.did, ['PatientIdentityCredential'])
     patient = await HolderWallet.create()
     other = await HolderWallet.create()
     sdJwt = await issueSdJwt(svc, idp.apiKey, patient.did)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TEST_DB } from './helpers/database.js'
 import { startReplicaPair, type ReplicaPair } from './helpers/replicas.js'
 import type { TestService } from './helpers/service.js'
+import { signInPage } from './helpers/web.js'
 
 /** Page sessions across two replicas on one PostgreSQL: signed in on one, served and signed out on the other. */
 describe.runIf(TEST_DB === 'postgres')('page sessions on two replicas', () => {
@@ -17,8 +18,8 @@ describe.runIf(TEST_DB === 'postgres')('page sessions on two replicas', () => {
 
   it('a session and its CSRF token from one replica work on the other; signing out on one ends it on both', async () => {
     const hospital = await a.api.createInstitution({ name: 'Mercy General', kind: 'hospital' })
-    const signIn = await fetch(`${a.url}/web/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: a.url }, body: `secret=${encodeURIComponent(hospital.apiKey)}` })
-    const cookie = `medcred_session=${/medcred_session=([^;]+)/.exec(signIn.headers.get('set-cookie')!)![1]}`
+    // Signed in on A; the page and its CSRF token come from B.
+    const { cookie } = await signInPage(a.url, hospital.apiKey)
     const page = await fetch(`${b.url}/web/office`, { headers: { cookie } })
     expect(page.status).toBe(200)
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]

@@ -129,6 +129,13 @@ export class ApiClient {
     return board
   }
 
+  /** An identity provider the consortium trusts to issue patients' identity credentials. */
+  async createTrustedIdentityProvider(name: string) {
+    const idp = await this.createInstitution({ name, kind: 'identity-provider' })
+    await this.trustIssuer(idp.did, ['PatientIdentityCredential'])
+    return idp
+  }
+
   /** Hospital A, a verifier the consortium trusts (its receipts count), and hospital B, which relies on them. */
   async createHospitalPair() {
     const hospitalA = await this.createInstitution({ name: 'Hospital A', kind: 'hospital' })
