@@ -112,7 +112,8 @@ export async function startMedcred(
     const database = new Database(db)
     const registry = new RegistryWriter({ agent, chain, db: database, log })
     const audit = createAudit({ db: database, agent, chain, registry, config: config.audit, log })
-    const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl, audit: audit.log })
+    const webSessions = new WebSessionService({ db: database, adminToken: secrets.adminToken, csrfKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/web/csrf-key').digest(), config: config.web })
+    const institutions = new InstitutionService({ db: database, agent, chain, registry, publicUrl: config.publicUrl, audit: audit.log, sessions: webSessions })
     const notifications = createNotifications({ db: database, kmsSecretKey: secrets.kmsSecretKey, config: config.webhooks, log, audit: audit.log })
     const tokenLists = new TokenStatusLists({ db: database, agent, resolver, publicUrl: config.publicUrl })
     const status = new StatusService({ db: database, agent, resolver, publicUrl: config.publicUrl, notifier: notifications.notifier, tokenLists, bitstringTtlMs: config.statusLists.bitstringTtlMs, audit: audit.log })
@@ -162,7 +163,6 @@ export async function startMedcred(
     const metrics = new Metrics({ db, chain, worker: opts.worker })
     audit.log.onEvent((e) => metrics.auditEvent(e))
     registry.onResend((r) => metrics.txResent(r.reason))
-    const webSessions = new WebSessionService({ db: database, adminToken: secrets.adminToken, csrfKey: createHmac('sha256', secrets.kmsSecretKey).update('medcred/web/csrf-key').digest(), config: config.web })
     const pruner = new Pruner({
       db: database,
       rules: [...oid4vcPruneRules, ...webSessionPruneRules, challengePruneRule, rateLimitPruneRule],

@@ -44,7 +44,16 @@ export function toView(row: InstitutionRow): InstitutionView {
 
 export class InstitutionService {
   constructor(
-    private readonly deps: { db: Database; agent: MedcredAgent; chain: Chain; registry: RegistryWriter; publicUrl: string; audit: AuditLog },
+    private readonly deps: {
+      db: Database
+      agent: MedcredAgent
+      chain: Chain
+      registry: RegistryWriter
+      publicUrl: string
+      audit: AuditLog
+      /** What an API key opened besides API calls (the pages' sessions and sign-in links), ended with it. */
+      sessions: { endAllOf(institutionId: string, m: EntityManager): Promise<void> }
+    },
   ) {}
 
   /**
@@ -122,15 +131,15 @@ export class InstitutionService {
 
   /**
    * Replaces the institution's API key (a leaked key is dead the moment this commits) and returns the new
-   * one, shown once. `alongside` runs in the same transaction: the caller ends what the old key opened
-   * (page sessions, sign-in links). Audited as `institution.api-key-replaced`; neither key is recorded.
+   * one, shown once; what the old key opened (page sessions, sign-in links) ends in the same transaction.
+   * Audited as `institution.api-key-replaced`; neither key is recorded.
    */
-  async replaceApiKey(id: string, by: Acting, alongside: (m: EntityManager) => Promise<void>): Promise<{ institution: InstitutionView; apiKey: string }> {
+  async replaceApiKey(id: string, by: Acting): Promise<{ institution: InstitutionView; apiKey: string }> {
     const apiKey = generateApiKey()
     await this.deps.db.transaction(async (m) => {
       const { affected } = await m.getRepository(InstitutionEntity).update({ id }, { apiKeyHash: hashApiKey(apiKey) })
       if (!affected) throw new AppError('not-found', `no institution ${id}`)
-      await alongside(m)
+      await this.deps.sessions.endAllOf(id, m)
       await appendChange(this.deps.audit, m, by, 'institution.api-key-replaced', { type: 'institution', id }, {})
     })
     return { institution: toView(await this.get(id)), apiKey }

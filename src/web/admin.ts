@@ -110,7 +110,7 @@ ${a ? html`<table><tbody><tr><th scope="row">Root</th><td><code>${a.root}</code>
   /** A leaked key: the old one and its page sessions stop at once; the new one is shown this once. */
   router.post('/web/admin/institutions/key', async (ctx) => {
     const id = parseOrThrow(z.uuid('must be an institution id'), formOf(ctx).id, { prefix: 'id' })
-    const { institution, apiKey } = await deps.institutions.replaceApiKey(id, auditContext(ctx), (m) => deps.web.sessions.endAllOf(id, m))
+    const { institution, apiKey } = await deps.institutions.replaceApiKey(id, auditContext(ctx))
     sendPage(ctx, 'API key replaced', html`<p>The old API key of ${institution.name} (${institution.kind}) no longer works, and every page session it opened has ended.</p>
 <p class="info">Its new API key, shown this once (medcred keeps only its hash): <code class="mono">${apiKey}</code></p><p><a href="/web/admin">Back</a></p>`)
   })

@@ -50,7 +50,7 @@ export function institutionRoutes(deps: AppDeps): Router {
   /** Replaces a leaked API key: the old one stops working at once, and the sessions it opened end. */
   doc(router, { method: 'post', path: '/institutions/:id/api-key', tag: 'institutions', summary: 'Replace the API key (shown once; the old key and its page sessions stop at once)', replies: { 200: { description: 'The institution and its new key', schema: NewInstitutionReply } } })
   router.post('/institutions/:id/api-key', async (ctx) => {
-    const { institution, apiKey } = await deps.institutions.replaceApiKey(ctx.params.id, auditContext(ctx), (m) => deps.web.sessions.endAllOf(ctx.params.id, m))
+    const { institution, apiKey } = await deps.institutions.replaceApiKey(ctx.params.id, auditContext(ctx))
     ctx.set('Cache-Control', 'no-store')
     json(ctx, 200, { ...institution, apiKey })
   })
