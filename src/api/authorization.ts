@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa'
 import { AppError } from '../errors.js'
 import type { InstitutionKind, InstitutionRow } from '../institutions/institution.entity.js'
 import { callerOf, patientBearerOf } from './auth.js'
+import { PAGE_ROUTE } from './openapi/route-doc.js'
 
 /**
  * Who may call a route, in one table: every route medcred serves (the API, the wallet protocols, FHIR,
@@ -205,7 +206,6 @@ function who(role: Role, ctx: Context): string {
 }
 
 /** The pages say it in a person's words (they are shown to clerks, not to programs). */
-const PAGE = /^(GET|POST) (\/|\/web\/.*)$/
 const PAGE_NAMES: Partial<Record<Role, string>> = { admin: 'the consortium admin' }
 
 /** Refuses a caller the entry does not admit: 401 when nobody is signed in, else 403; then the own/other rule. */
@@ -215,7 +215,7 @@ export function authorize(ctx: Context, route: string, access: Access): void {
   const role = roleOf(ctx)
   if (!roles.includes(role as Role)) {
     const signedIn = role !== 'anonymous' && (role !== 'patient' || roles.includes('patient'))
-    if (PAGE.test(route)) {
+    if (PAGE_ROUTE.test(route)) {
       if (!signedIn) throw new AppError('unauthorized', 'sign in first')
       const page = roles.map((r) => PAGE_NAMES[r] ?? NAMES[r]).join(' or ')
       throw new AppError('forbidden', `this page is for ${page}; you are signed in as ${who(role as Role, ctx)}`)
@@ -260,16 +260,18 @@ export function enforceAccess(routers: Router[], table: Readonly<Record<string, 
     // wallet protocols' own bearer and error rules): routers match exactly, as URLs are meant.
     if (!(router as unknown as { opts: { sensitive?: boolean } }).opts.sensitive) throw new Error(`a router of ${routeKeys(router)[0] ?? 'no route'} matches paths regardless of case: create it with { sensitive: true }`)
     for (const layer of router.stack as unknown as Layer[]) {
+      // Each method's entry, looked up once here (HEAD is answered as GET).
+      const byMethod = new Map<string, { route: string; access: Access }>()
       for (const method of layer.methods.filter((m) => m !== 'HEAD')) {
-        const key = `${method} ${unescaped(layer.path)}`
-        const access = table[key]
-        if (!access) throw new Error(`route ${key} has no entry in the authorization table (src/api/authorization.ts)`)
-        served.add(key)
+        const route = `${method} ${unescaped(layer.path)}`
+        const access = table[route]
+        if (!access) throw new Error(`route ${route} has no entry in the authorization table (src/api/authorization.ts)`)
+        served.add(route)
+        byMethod.set(method, { route, access })
       }
-      const byMethod = (ctx: Context) => table[`${ctx.method === 'HEAD' ? 'GET' : ctx.method} ${unescaped(layer.path)}`]
       layer.stack.unshift((ctx: Context, next: Next) => {
-        const access = byMethod(ctx)
-        authorize(ctx, `${ctx.method} ${unescaped(layer.path)}`, access)
+        const { route, access } = byMethod.get(ctx.method === 'HEAD' ? 'GET' : ctx.method)!
+        authorize(ctx, route, access)
         return next()
       })
     }

@@ -8,6 +8,7 @@ import { boardRoutes } from './board.js'
 import { formOf, sendPage, seeOther, sessionOf, type PageDeps } from './context.js'
 import { html } from './html.js'
 import { officeRoutes } from './office.js'
+import type { Session } from './sessions.js'
 import { fieldErrors } from './views/common.js'
 
 /** The page paths: `/` and everything under `/web/`. Only here does a session cookie mean anything. */
@@ -103,8 +104,7 @@ export function webSession(deps: PageDeps) {
     if (!WEB_PATH.test(ctx.path)) return next()
     const token = cookieOf(ctx)
     const session = token ? await deps.web.sessions.resume(token) : undefined
-    // On the pages only the session is the caller: a bearer token sent along means nothing here.
-    ctx.state.caller = { kind: 'anonymous' }
+    // The caller is anonymous here unless the session says otherwise: authenticate() reads no bearer on pages.
     if (session) {
       ctx.state.session = session
       ctx.state.caller = session.caller
@@ -136,17 +136,22 @@ export function webRoutes(deps: PageDeps): Router {
 <button type="submit">Sign in</button></form>`)
   })
 
-  router.post('/web/sign-in', async (ctx) => {
+  /** A sign-in: the session's cookie and its home page, or a 401 that counts as a failed authentication. */
+  const signInWith = async (ctx: Context, open: () => Promise<{ token: string; session: Session } | undefined>, refusal: string) => {
     deps.rateLimits.refuseIfLockedOut(ctx.ip)
-    const secret = (formOf(ctx).secret ?? '').trim()
-    const opened = secret ? await deps.web.sessions.signIn(secret) : undefined
+    const opened = await open()
     if (!opened) {
       await deps.rateLimits.authenticationFailed(ctx.ip)
-      throw new AppError('unauthorized', 'that is not a valid API key or admin token')
+      throw new AppError('unauthorized', refusal)
     }
     setSessionCookie(ctx, opened.token, deps.web.sessions.ttlSeconds, secure)
     ctx.state.session = opened.session
     seeOther(ctx, homeOf(ctx))
+  }
+
+  router.post('/web/sign-in', (ctx) => {
+    const secret = (formOf(ctx).secret ?? '').trim()
+    return signInWith(ctx, async () => (secret ? deps.web.sessions.signIn(secret) : undefined), 'that is not a valid API key or admin token')
   })
 
   /** A one-time sign-in link opens a confirmation form (a GET must not use the link up: mail scanners follow links). */
@@ -156,17 +161,9 @@ export function webRoutes(deps: PageDeps): Router {
 <p>This link signs you in once.</p><button type="submit">Sign in</button></form>`)
   })
 
-  router.post('/web/sign-in-link', async (ctx) => {
-    deps.rateLimits.refuseIfLockedOut(ctx.ip)
-    const opened = await deps.web.sessions.redeemSignInLink(formOf(ctx).token ?? '')
-    if (!opened) {
-      await deps.rateLimits.authenticationFailed(ctx.ip)
-      throw new AppError('unauthorized', 'this sign-in link is used up, expired or unknown')
-    }
-    setSessionCookie(ctx, opened.token, deps.web.sessions.ttlSeconds, secure)
-    ctx.state.session = opened.session
-    seeOther(ctx, homeOf(ctx))
-  })
+  router.post('/web/sign-in-link', (ctx) =>
+    signInWith(ctx, () => deps.web.sessions.redeemSignInLink(formOf(ctx).token ?? ''), 'this sign-in link is used up, expired or unknown'),
+  )
 
   router.post('/web/sign-out', async (ctx) => {
     const token = cookieOf(ctx)
