@@ -24,12 +24,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * (see helpers/private-postgres.ts): stopping the shared one would fail every other test file running.
  * PostgreSQL-only: SQLite has no server to lose.
  */
-describe.runIf(TEST_DB === 'postgres')('faults (PostgreSQL only): the database server restarts under load', () => {
-  const unavailable = privatePostgresUnavailable()
-  if (unavailable) {
-    it.skip(`needs a private PostgreSQL server, which cannot run here: ${unavailable}`, () => {})
-    return
-  }
+const unavailable = TEST_DB === 'postgres' ? privatePostgresUnavailable() : undefined
+// In CI (MEDCRED_REQUIRE_PG=1) this test must run: a machine that cannot start the server fails it. Elsewhere
+// (say, not root) it is left out, loudly.
+const required = process.env.MEDCRED_REQUIRE_PG === '1'
+if (unavailable && !required) console.warn(`!! faults.postgres-restart left out: it needs a private PostgreSQL server, which cannot run here: ${unavailable}`)
+
+describe.runIf(TEST_DB === 'postgres' && (!unavailable || required))('faults (PostgreSQL only): the database server restarts under load', () => {
 
   let server: PrivatePostgres
   let svc: TestService
@@ -38,6 +39,7 @@ describe.runIf(TEST_DB === 'postgres')('faults (PostgreSQL only): the database s
   const answers: Sent[] = []
 
   beforeAll(async () => {
+    if (unavailable) throw new Error(`a private PostgreSQL server cannot run here: ${unavailable}`)
     server = await startPrivatePostgres()
     // Anchoring and webhook polling run often, so both workers meet the outage.
     svc = await startTestService({ database: await createPostgresDatabase(server.url()), env: { AUDIT_ANCHOR_SECONDS: '1', AUDIT_ANCHOR_EVERY: '25', WEBHOOK_POLL_MS: '50' } })
