@@ -8,13 +8,6 @@ import { AppError } from '../errors.js'
 import { urlProblem } from '../validation.js'
 import { callerOf } from './auth.js'
 
-/**
- * The Content-Security-Policy of API replies: JSON is never a document, so nothing may load or frame it.
- * A route that serves a page sets its own header (a nonce'd script policy, say), which replaces this one:
- * helmet writes its headers before the route runs.
- */
-export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-
 /** Refuses a URL whose decoded path or query breaks the text rule (NUL, lone surrogates): 400, before any route. */
 export function wellFormedUrl(): Middleware {
   return async (ctx: Context, next: Next) => {
@@ -24,7 +17,11 @@ export function wellFormedUrl(): Middleware {
   }
 }
 
-/** Security headers from helmet (HSTS, nosniff, frame and referrer policies, …) with the API's CSP. */
+/**
+ * Security headers from helmet (HSTS, nosniff, frame and referrer policies, …) with the API's CSP: JSON is
+ * never a document, so nothing may load or frame it. The pages set their own policy (src/web/routes.ts),
+ * which replaces this one: helmet writes its headers before the route runs.
+ */
 export function securityHeaders(): Middleware {
   return helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
